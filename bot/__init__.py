@@ -1,0 +1,1 @@
+"""opsbot: the wiring layer (config, web ingress, Celery app and tasks, cards, CLI)."""

@@ -1,0 +1,47 @@
+"""Helpers shared by CLI commands: settings loading with readable errors, JSON output, input files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from pydantic import BaseModel
+
+from bot.config import ConfigError, Settings, load_settings
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a one-line error (never a traceback) and exit."""
+    typer.echo(f"opsbot: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def read_input(path: str) -> str:
+    """Read a file argument; '-' means standard input."""
+    if path == "-":
+        return sys.stdin.read()
+    file = Path(path)
+    if not file.is_file():
+        fail(f"{path}: no such file")
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{path}: cannot read: {exc}")
+
+
+def print_json_line(value: BaseModel | dict[str, Any] | list[Any]) -> None:
+    """One JSON document per line, so several results form JSON Lines."""
+    if isinstance(value, BaseModel):
+        typer.echo(value.model_dump_json())
+    else:
+        typer.echo(json.dumps(value, ensure_ascii=False, default=str))

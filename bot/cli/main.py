@@ -1,0 +1,44 @@
+"""`opsbot` entry point: global options and the command groups."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from bot.cli import config_cmd, run_cmd, triage_cmd
+
+app = typer.Typer(
+    name="opsbot",
+    help="On-prem ops assistant for the on-call channel: Alertmanager and chat in, grounded cards out.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _global_options(
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Directory for every embedded service's state [env OPSBOT_DATA_DIR; default ./.opsbot]"
+    ),
+    config: Path | None = typer.Option(
+        None, "--config", help="YAML configuration file [env OPSBOT_CONFIG]"
+    ),
+) -> None:
+    # Environment, not globals: `opsbot up` starts the web and worker as child processes and they
+    # must see the same settings.
+    if data_dir is not None:
+        os.environ["OPSBOT_DATA_DIR"] = str(data_dir)
+    if config is not None:
+        os.environ["OPSBOT_CONFIG"] = str(config)
+
+
+app.add_typer(config_cmd.app, name="config")
+run_cmd.register(app)
+triage_cmd.register(app)
+
+
+def main() -> None:
+    app()

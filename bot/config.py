@@ -1,0 +1,207 @@
+"""Configuration: environment variables `OPSBOT_*` (nested with `__`) over an optional YAML file.
+
+Precedence, highest first: init arguments (CLI flags), environment, the YAML file named by
+`OPSBOT_CONFIG`, defaults. A wrong value fails at start with `ConfigError`, whose message names
+the setting (as env var and YAML path) and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+ENV_PREFIX = "OPSBOT_"
+CONFIG_FILE_ENV = "OPSBOT_CONFIG"
+
+
+class WebSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="larger webhook bodies get 413")
+    public_url: str = Field("", description="how chat platforms reach this bot (button callbacks)")
+
+
+class WebhookAuthSettings(BaseModel):
+    """Alertmanager receiver auth. Either or both; when none is set the receiver is open."""
+
+    bearer_token: SecretStr | None = None
+    basic_user: str | None = None
+    basic_password: SecretStr | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bearer_token) or bool(self.basic_user)
+
+
+class Route(BaseModel):
+    """Send incidents whose labels match to `channel`. `=~` prefix on a value makes it a regex."""
+
+    matchers: dict[str, str]
+    channel: str
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        for name, expected in self.matchers.items():
+            value = labels.get(name, "")
+            if expected.startswith("=~"):
+                if not re.fullmatch(expected[2:], value):
+                    return False
+            elif value != expected:
+                return False
+        return True
+
+
+class RoutingSettings(BaseModel):
+    default_channel: str = "oncall"
+    routes: list[Route] = Field(default_factory=list)
+
+    def channels_for(self, labels: dict[str, str]) -> list[str]:
+        """Every matching route's channel, in order; the default channel when none matches."""
+        found: list[str] = []
+        for route in self.routes:
+            if route.matches(labels) and route.channel not in found:
+                found.append(route.channel)
+        return found or [self.default_channel]
+
+
+class SlackSettings(BaseModel):
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = Field(None, description="xapp- token, only for Socket Mode")
+    socket_mode: bool = False
+    api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL")
+
+    @property
+    def enabled(self) -> bool:
+        return self.bot_token is not None
+
+
+class MattermostSettings(BaseModel):
+    url: str = Field("", description="server URL, e.g. https://mattermost.example.internal")
+    token: SecretStr | None = Field(None, description="bot account access token")
+    team: str = Field("", description="team name used to resolve channel names")
+    command_tokens: list[SecretStr] = Field(
+        default_factory=list, description="tokens of the slash commands that point at this bot"
+    )
+    basepath: str = "/api/v4"
+
+    @field_validator("url")
+    @classmethod
+    def _url_has_scheme(cls, value: str) -> str:
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url) and self.token is not None
+
+
+class ConsoleSettings(BaseModel):
+    enabled: Literal["auto", "on", "off"] = Field(
+        "auto", description="auto: the console channel is used when no Slack or Mattermost is set"
+    )
+    cards_file: str = Field("cards.jsonl", description="JSON Lines file in the data directory")
+
+
+class CelerySettings(BaseModel):
+    task_time_limit_s: int = Field(120, ge=5)
+    visibility_timeout_s: int = Field(600, ge=30, description="a task unacked this long is redelivered")
+    concurrency: int = Field(2, ge=1)
+    chat_max_retries: int = Field(8, ge=0)
+    dedupe_ttl_s: int = Field(3600, ge=10, description="how long a delivered notification is remembered")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    data_dir: Path = Field(Path(".opsbot"), description="state of every embedded service")
+    redis_url: str | None = Field(None, description="broker and state; embedded Valkey when unset")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+    web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
+    webhook_auth: WebhookAuthSettings = Field(default_factory=WebhookAuthSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)  # type: ignore[arg-type]
+    mattermost: MattermostSettings = Field(default_factory=MattermostSettings)  # type: ignore[arg-type]
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)  # type: ignore[arg-type]
+    celery: CelerySettings = Field(default_factory=CelerySettings)  # type: ignore[arg-type]
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("expected a redis://, rediss:// or unix:// URL")
+        return value or None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def console_enabled(self) -> bool:
+        if self.console.enabled == "auto":
+            return not (self.slack.enabled or self.mattermost.enabled)
+        return self.console.enabled == "on"
+
+    @property
+    def cards_path(self) -> Path:
+        return self.data_dir / self.console.cards_file
+
+
+class ConfigError(Exception):
+    """A configuration value is wrong; the message says which and what was expected."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation and file errors into one readable `ConfigError`."""
+    config_file = os.environ.get(CONFIG_FILE_ENV)
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"{CONFIG_FILE_ENV}={config_file}: no such file")
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(describe_settings_error(exc)) from None
+    except (OSError, ValueError) as exc:  # a YAML syntax error lands here
+        raise ConfigError(f"{CONFIG_FILE_ENV}={config_file}: {exc}") from None
+
+
+def describe_settings_error(exc: ValidationError) -> str:
+    lines = ["invalid configuration:"]
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"]]
+        env_name = ENV_PREFIX + "__".join(p.upper() for p in loc)
+        got = err.get("input")
+        shown = "" if isinstance(got, dict) or got is None else f" (got {str(got)[:60]!r})"
+        lines.append(f"  {env_name} / {'.'.join(loc)}: {err['msg']}{shown}")
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings for the web app and workers (built once, from the environment)."""
+    return load_settings()

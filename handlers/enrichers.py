@@ -1,0 +1,20 @@
+"""Which enrichers a triage runs, built from the settings.
+
+Each integration that can add evidence to an alert's card contributes one factory here; a factory
+returns None when its system is not configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.config import Settings
+from handlers.triage import Enricher
+
+EnricherFactory = Callable[[Settings], Enricher | None]
+
+FACTORIES: list[EnricherFactory] = []
+
+
+def build_enrichers(settings: Settings) -> list[Enricher]:
+    return [e for e in (factory(settings) for factory in FACTORIES) if e is not None]

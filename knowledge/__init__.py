@@ -1,0 +1,1 @@
+"""Knowledge base: ingestion, chunking, embeddings, Qdrant store, bundled runbooks."""

@@ -1,0 +1,1 @@
+"""Prompt templates as files (one per card kind); loaded by integrations.llm."""
