@@ -123,6 +123,11 @@ class CelerySettings(BaseModel):
     dedupe_ttl_s: int = Field(3600, ge=10, description="how long a delivered notification is remembered")
 
 
+class TriageSettings(BaseModel):
+    per_source_timeout_s: float = Field(2.0, gt=0, description="each evidence source's time limit")
+    total_budget_s: float = Field(4.0, gt=0, description="all sources together, in parallel")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
@@ -139,6 +144,7 @@ class Settings(BaseSettings):
     mattermost: MattermostSettings = Field(default_factory=MattermostSettings)  # type: ignore[arg-type]
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)  # type: ignore[arg-type]
     celery: CelerySettings = Field(default_factory=CelerySettings)  # type: ignore[arg-type]
+    triage: TriageSettings = Field(default_factory=TriageSettings)  # type: ignore[arg-type]
 
     @field_validator("redis_url")
     @classmethod

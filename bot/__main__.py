@@ -1,0 +1,5 @@
+"""`python -m bot` is `opsbot` (used by `opsbot up` to start its child processes)."""
+
+from bot.cli import main
+
+main()

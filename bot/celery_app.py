@@ -1,0 +1,81 @@
+"""The Celery application: Redis (or the embedded Valkey) as broker, at-least-once delivery.
+
+acks_late + reject_on_worker_lost: a task is acknowledged only after it finished, so a worker that
+dies mid-task leaves the message to be redelivered (to another worker, or after
+`visibility_timeout` when the whole worker vanished). Tasks are idempotent against incident state,
+so a redelivery never makes a second card.
+Queues keep slow work away from first cards: `alerts` (webhook -> incident -> card),
+`chat` (posting and updating cards, retried with backoff), `collect` (evidence gathering).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from celery import Celery, signals
+
+from bot.config import Settings, get_settings
+
+QUEUE_ALERTS = "alerts"
+QUEUE_CHAT = "chat"
+QUEUE_COLLECT = "collect"
+ALL_QUEUES = (QUEUE_ALERTS, QUEUE_CHAT, QUEUE_COLLECT)
+
+EMBEDDED_HINT = "redis://127.0.0.1:6379/0"
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
+    app = Celery("opsbot", broker=settings.redis_url or EMBEDDED_HINT, include=["bot.tasks"])
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        task_time_limit=settings.celery.task_time_limit_s,
+        task_soft_time_limit=max(1, settings.celery.task_time_limit_s - 5),
+        task_default_queue=QUEUE_ALERTS,
+        task_routes={
+            "bot.tasks.process_alert_group": {"queue": QUEUE_ALERTS},
+            "bot.tasks.deliver_card": {"queue": QUEUE_CHAT},
+            "bot.tasks.enrich_incident": {"queue": QUEUE_COLLECT},
+        },
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": settings.celery.visibility_timeout_s},
+        task_serializer="json",
+        accept_content=["json"],
+    )
+    return app
+
+
+celery_app = make_celery()
+
+
+def _record_task_state(state: str, task: Any) -> None:
+    from bot.runtime import runtime
+
+    name = getattr(task, "name", None) or str(task)
+    with contextlib.suppress(Exception):  # metrics must never fail a task
+        runtime().metrics.inc("opsbot_tasks", [name.rsplit(".", 1)[-1], state])
+
+
+@signals.task_prerun.connect
+def _on_prerun(task: Any = None, **_: Any) -> None:
+    _record_task_state("started", task)
+
+
+@signals.task_success.connect
+def _on_success(sender: Any = None, **_: Any) -> None:
+    _record_task_state("succeeded", sender)
+
+
+@signals.task_failure.connect
+def _on_failure(sender: Any = None, **_: Any) -> None:
+    _record_task_state("failed", sender)
+
+
+@signals.task_retry.connect
+def _on_retry(sender: Any = None, **_: Any) -> None:
+    _record_task_state("retried", sender)

@@ -1,0 +1,145 @@
+"""Incident state in Redis, so that any worker can update any card.
+
+One incident per Alertmanager group (receiver + groupKey). It lives in one Redis hash:
+- `meta`: the `IncidentMeta` JSON (alerts by fingerprint, status, the current card and its version),
+  written only by the alert task under the incident lock;
+- `post:<channel>`, `delivered:<channel>`, `notes:<channel>`: per chat channel, written only by the
+  delivery task for that channel under its own lock.
+Separate fields mean the two writers never overwrite each other's data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import redis
+from pydantic import BaseModel, Field
+
+from bot.cards import Card
+from bot.events import Alert, AlertGroup
+from handlers.triage import Enrichment, enriched_card
+from integrations.chat import PostRef
+
+KEY_PREFIX = "opsbot:incident:"
+RESOLVED_TTL_S = 7 * 86400
+
+
+class AlertState(BaseModel):
+    status: Literal["firing", "resolved"]
+    name: str
+    startsAt: datetime
+    endsAt: datetime | None = None
+
+
+class IncidentMeta(BaseModel):
+    key: str
+    receiver: str
+    group_key: str
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str] = Field(default_factory=dict)
+    alerts: dict[str, AlertState] = Field(default_factory=dict)
+    first_received_at: float
+    first_seen: datetime
+    last_signature: str = ""
+    base_card: Card | None = None
+    enrichment: Enrichment | None = None
+    version: int = 0
+    channels: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="thread replies, in order")
+
+    @property
+    def card(self) -> Card | None:
+        """What the channels show: the alert's card with whatever enrichment has arrived."""
+        if self.base_card is None or self.enrichment is None:
+            return self.base_card
+        return enriched_card(self.base_card, self.enrichment)
+
+
+class Change(BaseModel):
+    """What a notification changed in an incident."""
+
+    new_incident: bool = False
+    joined: list[str] = Field(default_factory=list)
+    left: list[str] = Field(default_factory=list)
+    status_changed: bool = False
+    stale: list[str] = Field(default_factory=list)
+
+    @property
+    def anything(self) -> bool:
+        return self.new_incident or bool(self.joined) or bool(self.left) or self.status_changed
+
+
+def merge_notification(meta: IncidentMeta, group: AlertGroup) -> Change:
+    """Fold a notification into the incident. A late retry of an older notification (an alert
+    that already resolved, sent again as firing with the same startsAt) changes nothing."""
+    change = Change()
+    for alert in group.alerts:
+        known = meta.alerts.get(alert.fingerprint)
+        if known and _is_stale(known, alert):
+            change.stale.append(alert.fingerprint)
+            continue
+        if alert.status == "firing" and (known is None or known.status == "resolved"):
+            change.joined.append(alert.fingerprint)
+        elif alert.status == "resolved" and (known is None or known.status == "firing"):
+            change.left.append(alert.fingerprint)
+        meta.alerts[alert.fingerprint] = AlertState(
+            status=alert.status, name=alert.name, startsAt=alert.startsAt, endsAt=alert.ended_at
+        )
+    status: Literal["firing", "resolved"] = (
+        "firing" if any(a.status == "firing" for a in meta.alerts.values()) else "resolved"
+    )
+    change.status_changed = status != meta.status
+    meta.status = status
+    return change
+
+
+def _is_stale(known: AlertState, incoming: Alert) -> bool:
+    return known.status == "resolved" and incoming.status == "firing" and incoming.startsAt <= known.startsAt
+
+
+class IncidentStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self.redis = client
+
+    @staticmethod
+    def key(incident_key: str) -> str:
+        return KEY_PREFIX + incident_key
+
+    def lock(self, incident_key: str, suffix: str = "", timeout: float = 60.0) -> redis.lock.Lock:
+        return self.redis.lock(f"{self.key(incident_key)}:lock{suffix}", timeout=timeout, blocking_timeout=timeout)
+
+    def load(self, incident_key: str) -> IncidentMeta | None:
+        raw = self.redis.hget(self.key(incident_key), "meta")
+        return IncidentMeta.model_validate_json(raw) if raw else None
+
+    def save(self, meta: IncidentMeta) -> None:
+        key = self.key(meta.key)
+        pipe = self.redis.pipeline()
+        pipe.hset(key, "meta", meta.model_dump_json())
+        if meta.status == "resolved":
+            pipe.expire(key, RESOLVED_TTL_S)
+        else:
+            pipe.persist(key)
+        pipe.execute()
+
+    def post_ref(self, incident_key: str, channel: str) -> PostRef | None:
+        raw = self.redis.hget(self.key(incident_key), f"post:{channel}")
+        return PostRef.model_validate_json(raw) if raw else None
+
+    def set_post_ref(self, incident_key: str, channel: str, ref: PostRef) -> None:
+        self.redis.hset(self.key(incident_key), f"post:{channel}", ref.model_dump_json())
+
+    def delivered_version(self, incident_key: str, channel: str) -> int:
+        raw = self.redis.hget(self.key(incident_key), f"delivered:{channel}")
+        return int(raw) if raw else 0
+
+    def set_delivered(self, incident_key: str, channel: str, version: int) -> None:
+        self.redis.hset(self.key(incident_key), f"delivered:{channel}", version)
+
+    def notes_sent(self, incident_key: str, channel: str) -> int:
+        raw = self.redis.hget(self.key(incident_key), f"notes:{channel}")
+        return int(raw) if raw else 0
+
+    def set_notes_sent(self, incident_key: str, channel: str, count: int) -> None:
+        self.redis.hset(self.key(incident_key), f"notes:{channel}", count)

@@ -1,0 +1,171 @@
+"""The web process (aiohttp): authenticate, validate, limit, dedupe, enqueue, answer fast.
+
+Kept lean on purpose: no handler, integration client or model library is imported here; the
+work happens in Celery workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from celery import Celery
+from prometheus_client import generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from bot.celery_app import QUEUE_ALERTS, make_celery
+from bot.config import Settings, WebhookAuthSettings
+from bot.events import InvalidPayload, parse_alert_group
+from bot.metrics import SharedMetricsCollector, WebMetrics
+
+log = logging.getLogger("opsbot.web")
+
+DEDUPE_PREFIX = "opsbot:dedupe:"
+ENQUEUE_TIMEOUT_S = 5.0
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
+REDIS: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
+METRICS: web.AppKey[WebMetrics] = web.AppKey("metrics", WebMetrics)
+EXECUTOR: web.AppKey[ThreadPoolExecutor] = web.AppKey("executor", ThreadPoolExecutor)
+CELERY: web.AppKey[Celery] = web.AppKey("celery", Celery)
+
+
+def create_app(settings: Settings) -> web.Application:
+    if not settings.redis_url:
+        raise ValueError("the web app needs OPSBOT_REDIS_URL (opsbot up sets it for the embedded Valkey)")
+    app = web.Application(client_max_size=settings.web.max_body_bytes)
+    metrics = WebMetrics()
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[CELERY] = make_celery(settings)
+    app[REDIS] = aioredis.Redis.from_url(settings.redis_url)
+    # Publishing to the broker is blocking I/O; a small pool keeps it off the event loop.
+    app[EXECUTOR] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enqueue")
+    import redis as sync_redis
+
+    metrics.registry.register(SharedMetricsCollector(sync_redis.Redis.from_url(settings.redis_url)))
+    app.router.add_post("/webhook/alertmanager", alertmanager_webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
+    add_chat_routes(app, settings)
+    app.on_cleanup.append(_close)
+    return app
+
+
+def add_chat_routes(app: web.Application, settings: Settings) -> None:
+    """Slack events and Mattermost commands/actions, each only when that platform is configured."""
+    if settings.slack.signing_secret and settings.slack.bot_token:
+        from bot.slack_app import add_slack_routes
+
+        add_slack_routes(app, signing_secret=settings.slack.signing_secret.get_secret_value(),
+                         bot_token=settings.slack.bot_token.get_secret_value(), api_url=settings.slack.api_url)
+    if settings.mattermost.command_tokens:
+        from bot.mattermost_routes import add_mattermost_routes
+
+        add_mattermost_routes(
+            app,
+            command_tokens=[t.get_secret_value() for t in settings.mattermost.command_tokens],
+            action_url=f"{settings.web.public_url.rstrip('/')}/mattermost/action" if settings.web.public_url else None,
+            action_secret=settings.mattermost.command_tokens[0].get_secret_value(),
+        )
+
+
+async def _close(app: web.Application) -> None:
+    await app[REDIS].aclose()
+    app[EXECUTOR].shutdown(wait=False)
+
+
+def authorized(request: web.Request, auth: WebhookAuthSettings) -> bool:
+    """Bearer and/or basic auth, compared in constant time; any configured credential admits."""
+    if not auth.enabled:
+        return True
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if auth.bearer_token and scheme.lower() == "bearer":
+        return hmac.compare_digest(value.strip().encode(), auth.bearer_token.get_secret_value().encode())
+    if auth.basic_user and scheme.lower() == "basic":
+        try:
+            user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        expected_password = auth.basic_password.get_secret_value() if auth.basic_password else ""
+        user_ok = hmac.compare_digest(user.encode(), auth.basic_user.encode())
+        password_ok = hmac.compare_digest(password.encode(), expected_password.encode())
+        return user_ok and password_ok
+    return False
+
+
+def _reject(metrics: WebMetrics, status: int, outcome: str, message: str) -> web.Response:
+    metrics.webhook_requests.labels(outcome).inc()
+    headers = {"WWW-Authenticate": 'Bearer realm="opsbot", Basic realm="opsbot"'} if status == 401 else None
+    return web.json_response({"status": "rejected", "error": message}, status=status, headers=headers)
+
+
+async def alertmanager_webhook(request: web.Request) -> web.Response:
+    received_at = time.time()
+    started = time.perf_counter()
+    settings, metrics = request.app[SETTINGS], request.app[METRICS]
+    if not authorized(request, settings.webhook_auth):
+        return _reject(metrics, 401, "unauthorized", "missing or wrong credentials")
+    limit = settings.web.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _reject(metrics, 413, "too_large", f"body larger than {limit} bytes")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _reject(metrics, 413, "too_large", f"body larger than {limit} bytes")
+    try:
+        group = parse_alert_group(body)
+    except InvalidPayload as exc:
+        return _reject(metrics, 400, "invalid", str(exc))
+
+    dedupe_key = DEDUPE_PREFIX + group.idempotency_key
+    first = await request.app[REDIS].set(dedupe_key, b"1", nx=True, ex=settings.celery.dedupe_ttl_s)
+    if not first:
+        metrics.webhook_requests.labels("duplicate").inc()
+        return web.json_response({"status": "duplicate", "incident": group.incident_key})
+    loop = asyncio.get_running_loop()
+    try:
+        await asyncio.wait_for(loop.run_in_executor(
+            request.app[EXECUTOR],
+            lambda: request.app[CELERY].send_task("bot.tasks.process_alert_group",
+                                         args=[group.model_dump(mode="json"), received_at], queue=QUEUE_ALERTS),
+        ), timeout=ENQUEUE_TIMEOUT_S)
+    except Exception as exc:
+        # Forget the notification so Alertmanager's retry is accepted: nothing may be lost.
+        await request.app[REDIS].delete(dedupe_key)
+        log.error("enqueue failed for incident %s: %s", group.incident_key, exc)
+        return _reject(metrics, 503, "enqueue_failed", "queue unavailable, retry later")
+    metrics.enqueue_seconds.observe(time.perf_counter() - started)
+    metrics.webhook_requests.labels("accepted").inc()
+    return web.json_response({"status": "accepted", "incident": group.incident_key})
+
+
+async def healthz(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await asyncio.wait_for(request.app[REDIS].ping(), timeout=2)
+    except Exception as exc:
+        return web.json_response({"status": "unready", "broker": f"unreachable: {exc}"}, status=503)
+    return web.json_response({"status": "ready", "broker": "ok"})
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    loop = asyncio.get_running_loop()
+    payload = await loop.run_in_executor(request.app[EXECUTOR], generate_latest, request.app[METRICS].registry)
+    return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def run_web(settings: Settings) -> None:
+    web.run_app(create_app(settings), host=settings.web.host, port=settings.web.port,
+                print=lambda msg: log.info(msg.strip()), access_log=None)

@@ -1,0 +1,89 @@
+"""Run the real bot processes (web + Celery worker) for end-to-end tests, as `opsbot up` would."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.servers import free_port, http_ok, wait_until
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class BotStack:
+    web_url: str
+    data_dir: Path
+    env: dict[str, str]
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def cards_file(self) -> Path:
+        return self.data_dir / "cards.jsonl"
+
+    def card_events(self) -> list[dict[str, Any]]:
+        if not self.cards_file.exists():
+            return []
+        return [json.loads(line) for line in self.cards_file.read_text().splitlines() if line.strip()]
+
+    def wait_for_events(self, check: Callable[[list[dict[str, Any]]], bool], timeout: float = 30.0) -> list[dict[str, Any]]:
+        wait_until(lambda: check(self.card_events()), timeout=timeout, what="console card events")
+        return self.card_events()
+
+    def start_worker(self, name: str = "worker", *args: str) -> subprocess.Popen[bytes]:
+        proc = _spawn(["worker", *args], self.env, self.data_dir / f"{name}.log")
+        self.processes[name] = proc
+        return proc
+
+    def log(self, name: str) -> str:
+        path = self.data_dir / f"{name}.log"
+        return path.read_text() if path.exists() else ""
+
+
+def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    log = open(log_path, "ab")  # noqa: SIM115 - the child keeps it; closed when the test ends
+    return subprocess.Popen([sys.executable, "-m", "bot", *args], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            cwd=REPO, start_new_session=True)
+
+
+def stack_env(redis_url: str, data_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSBOT_")}
+    env.update({"OPSBOT_REDIS_URL": redis_url, "OPSBOT_DATA_DIR": str(data_dir), "OPSBOT_WEB__PORT": str(free_port()),
+                "OPSBOT_LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1"})
+    env.update(extra or {})
+    return env
+
+
+@contextlib.contextmanager
+def bot_stack(redis_url: str, data_dir: Path, extra_env: dict[str, str] | None = None,
+              worker_args: tuple[str, ...] = ("--concurrency", "2")) -> Iterator[BotStack]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = stack_env(redis_url, data_dir, extra_env)
+    stack = BotStack(web_url=f"http://127.0.0.1:{env['OPSBOT_WEB__PORT']}", data_dir=data_dir, env=env)
+    try:
+        stack.processes["web"] = _spawn(["web"], env, data_dir / "web.log")
+        stack.start_worker("worker", *worker_args)
+        try:
+            wait_until(lambda: http_ok(f"{stack.web_url}/healthz"), timeout=20, what="opsbot web")
+        except TimeoutError:
+            raise RuntimeError(f"web did not start:\n{stack.log('web')[-3000:]}") from None
+        yield stack
+    finally:
+        for proc in stack.processes.values():
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 15
+        for proc in stack.processes.values():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
