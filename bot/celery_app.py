@@ -42,6 +42,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         },
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,  # the console channel prints cards to the terminal itself
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": settings.celery.visibility_timeout_s},
         task_serializer="json",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import yaml
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -137,14 +138,14 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="broker and state; embedded Valkey when unset")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
-    web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
+    web: WebSettings = Field(default_factory=WebSettings)
     webhook_auth: WebhookAuthSettings = Field(default_factory=WebhookAuthSettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
-    slack: SlackSettings = Field(default_factory=SlackSettings)  # type: ignore[arg-type]
-    mattermost: MattermostSettings = Field(default_factory=MattermostSettings)  # type: ignore[arg-type]
-    console: ConsoleSettings = Field(default_factory=ConsoleSettings)  # type: ignore[arg-type]
-    celery: CelerySettings = Field(default_factory=CelerySettings)  # type: ignore[arg-type]
-    triage: TriageSettings = Field(default_factory=TriageSettings)  # type: ignore[arg-type]
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    mattermost: MattermostSettings = Field(default_factory=MattermostSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    celery: CelerySettings = Field(default_factory=CelerySettings)
+    triage: TriageSettings = Field(default_factory=TriageSettings)
 
     @field_validator("redis_url")
     @classmethod
@@ -192,7 +193,7 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         raise ConfigError(describe_settings_error(exc)) from None
-    except (OSError, ValueError) as exc:  # a YAML syntax error lands here
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         raise ConfigError(f"{CONFIG_FILE_ENV}={config_file}: {exc}") from None
 
 

@@ -11,7 +11,7 @@ Separate fields mean the two writers never overwrite each other's data.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 import redis
 from pydantic import BaseModel, Field
@@ -109,8 +109,15 @@ class IncidentStore:
     def lock(self, incident_key: str, suffix: str = "", timeout: float = 60.0) -> redis.lock.Lock:
         return self.redis.lock(f"{self.key(incident_key)}:lock{suffix}", timeout=timeout, blocking_timeout=timeout)
 
+    def _get(self, incident_key: str, field: str) -> bytes | None:
+        # redis-py's sync client is typed as "maybe awaitable"; it returns bytes here.
+        return cast("bytes | None", self.redis.hget(self.key(incident_key), field))
+
+    def _set(self, incident_key: str, field: str, value: str | int) -> None:
+        self.redis.hset(self.key(incident_key), field, str(value))
+
     def load(self, incident_key: str) -> IncidentMeta | None:
-        raw = self.redis.hget(self.key(incident_key), "meta")
+        raw = self._get(incident_key, "meta")
         return IncidentMeta.model_validate_json(raw) if raw else None
 
     def save(self, meta: IncidentMeta) -> None:
@@ -124,22 +131,22 @@ class IncidentStore:
         pipe.execute()
 
     def post_ref(self, incident_key: str, channel: str) -> PostRef | None:
-        raw = self.redis.hget(self.key(incident_key), f"post:{channel}")
+        raw = self._get(incident_key, f"post:{channel}")
         return PostRef.model_validate_json(raw) if raw else None
 
     def set_post_ref(self, incident_key: str, channel: str, ref: PostRef) -> None:
-        self.redis.hset(self.key(incident_key), f"post:{channel}", ref.model_dump_json())
+        self._set(incident_key, f"post:{channel}", ref.model_dump_json())
 
     def delivered_version(self, incident_key: str, channel: str) -> int:
-        raw = self.redis.hget(self.key(incident_key), f"delivered:{channel}")
+        raw = self._get(incident_key, f"delivered:{channel}")
         return int(raw) if raw else 0
 
     def set_delivered(self, incident_key: str, channel: str, version: int) -> None:
-        self.redis.hset(self.key(incident_key), f"delivered:{channel}", version)
+        self._set(incident_key, f"delivered:{channel}", version)
 
     def notes_sent(self, incident_key: str, channel: str) -> int:
-        raw = self.redis.hget(self.key(incident_key), f"notes:{channel}")
+        raw = self._get(incident_key, f"notes:{channel}")
         return int(raw) if raw else 0
 
     def set_notes_sent(self, incident_key: str, channel: str, count: int) -> None:
-        self.redis.hset(self.key(incident_key), f"notes:{channel}", count)
+        self._set(incident_key, f"notes:{channel}", count)

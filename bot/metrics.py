@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import redis
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -77,7 +78,7 @@ class SharedMetricsCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         for name, (kind, doc, label_names) in SHARED_METRICS.items():
             try:
-                raw = self.redis.hgetall(SHARED_PREFIX + name)
+                raw = cast("dict[bytes, bytes]", self.redis.hgetall(SHARED_PREFIX + name))
             except redis.RedisError:
                 return
             values = {k.decode(): float(v) for k, v in raw.items()}

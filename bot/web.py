@@ -127,7 +127,11 @@ async def alertmanager_webhook(request: web.Request) -> web.Response:
         return _reject(metrics, 400, "invalid", str(exc))
 
     dedupe_key = DEDUPE_PREFIX + group.idempotency_key
-    first = await request.app[REDIS].set(dedupe_key, b"1", nx=True, ex=settings.celery.dedupe_ttl_s)
+    try:
+        first = await request.app[REDIS].set(dedupe_key, b"1", nx=True, ex=settings.celery.dedupe_ttl_s)
+    except aioredis.RedisError as exc:
+        log.error("state store unreachable, webhook refused for a retry: %s", exc)
+        return _reject(metrics, 503, "store_unavailable", "state store unavailable, retry later")
     if not first:
         metrics.webhook_requests.labels("duplicate").inc()
         return web.json_response({"status": "duplicate", "incident": group.incident_key})

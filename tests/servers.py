@@ -77,7 +77,8 @@ class Proc:
 
 
 @contextlib.contextmanager
-def _running(cmd: list[str], url: str, port: int, workdir: Path, ready: Callable[[], bool], name: str) -> Iterator[Proc]:
+def _running(cmd: list[str], url: str, port: int, workdir: Path, ready: Callable[[], bool],
+             name: str) -> Iterator[Proc]:
     log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 - closed below, after the process
     proc = Proc(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=workdir), url, port, workdir)
     try:

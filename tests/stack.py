@@ -34,7 +34,8 @@ class BotStack:
             return []
         return [json.loads(line) for line in self.cards_file.read_text().splitlines() if line.strip()]
 
-    def wait_for_events(self, check: Callable[[list[dict[str, Any]]], bool], timeout: float = 30.0) -> list[dict[str, Any]]:
+    def wait_for_events(self, check: Callable[[list[dict[str, Any]]], bool],
+                        timeout: float = 30.0) -> list[dict[str, Any]]:
         wait_until(lambda: check(self.card_events()), timeout=timeout, what="console card events")
         return self.card_events()
 
