@@ -15,25 +15,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 import redis.asyncio as aioredis
 from aiohttp import web
-from celery import Celery
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.celery_app import QUEUE_ALERTS, make_celery
 from bot.config import Settings, WebhookAuthSettings
+from bot.enqueue import TaskPublisher
 from bot.events import InvalidPayload, parse_alert_group
 from bot.metrics import SharedMetricsCollector, WebMetrics
 
 log = logging.getLogger("opsbot.web")
 
 DEDUPE_PREFIX = "opsbot:dedupe:"
-ENQUEUE_TIMEOUT_S = 5.0
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 REDIS: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
 METRICS: web.AppKey[WebMetrics] = web.AppKey("metrics", WebMetrics)
 EXECUTOR: web.AppKey[ThreadPoolExecutor] = web.AppKey("executor", ThreadPoolExecutor)
-CELERY: web.AppKey[Celery] = web.AppKey("celery", Celery)
+PUBLISHER: web.AppKey[TaskPublisher] = web.AppKey("publisher", TaskPublisher)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -43,10 +42,10 @@ def create_app(settings: Settings) -> web.Application:
     metrics = WebMetrics()
     app[SETTINGS] = settings
     app[METRICS] = metrics
-    app[CELERY] = make_celery(settings)
     app[REDIS] = aioredis.Redis.from_url(settings.redis_url)
-    # Publishing to the broker is blocking I/O; a small pool keeps it off the event loop.
-    app[EXECUTOR] = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enqueue")
+    app[PUBLISHER] = TaskPublisher(make_celery(settings), app[REDIS])
+    # For the blocking work that remains (the /metrics scrape reads Redis synchronously).
+    app[EXECUTOR] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="web-sync")
     import redis as sync_redis
 
     metrics.registry.register(SharedMetricsCollector(sync_redis.Redis.from_url(settings.redis_url)))
@@ -126,27 +125,18 @@ async def alertmanager_webhook(request: web.Request) -> web.Response:
     except InvalidPayload as exc:
         return _reject(metrics, 400, "invalid", str(exc))
 
-    dedupe_key = DEDUPE_PREFIX + group.idempotency_key
     try:
-        first = await request.app[REDIS].set(dedupe_key, b"1", nx=True, ex=settings.celery.dedupe_ttl_s)
+        queued = await request.app[PUBLISHER].publish_once(
+            DEDUPE_PREFIX + group.idempotency_key, settings.celery.dedupe_ttl_s, "bot.tasks.process_alert_group",
+            [group.model_dump(mode="json"), received_at], QUEUE_ALERTS, argsrepr=f"({group.incident_key})",
+        )
     except aioredis.RedisError as exc:
-        log.error("state store unreachable, webhook refused for a retry: %s", exc)
-        return _reject(metrics, 503, "store_unavailable", "state store unavailable, retry later")
-    if not first:
+        # Nothing was remembered, so Alertmanager's retry will be accepted: nothing is lost.
+        log.error("broker unreachable, webhook refused for a retry: %s", exc)
+        return _reject(metrics, 503, "enqueue_failed", "queue unavailable, retry later")
+    if not queued:
         metrics.webhook_requests.labels("duplicate").inc()
         return web.json_response({"status": "duplicate", "incident": group.incident_key})
-    loop = asyncio.get_running_loop()
-    try:
-        await asyncio.wait_for(loop.run_in_executor(
-            request.app[EXECUTOR],
-            lambda: request.app[CELERY].send_task("bot.tasks.process_alert_group",
-                                         args=[group.model_dump(mode="json"), received_at], queue=QUEUE_ALERTS),
-        ), timeout=ENQUEUE_TIMEOUT_S)
-    except Exception as exc:
-        # Forget the notification so Alertmanager's retry is accepted: nothing may be lost.
-        await request.app[REDIS].delete(dedupe_key)
-        log.error("enqueue failed for incident %s: %s", group.incident_key, exc)
-        return _reject(metrics, 503, "enqueue_failed", "queue unavailable, retry later")
     metrics.enqueue_seconds.observe(time.perf_counter() - started)
     metrics.webhook_requests.labels("accepted").inc()
     return web.json_response({"status": "accepted", "incident": group.incident_key})
