@@ -44,7 +44,13 @@ def make_celery(settings: Settings | None = None) -> Celery:
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,  # the console channel prints cards to the terminal itself
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": settings.celery.visibility_timeout_s},
+        # A task whose worker vanished is redelivered after visibility_timeout; sweep for such
+        # tasks often enough (kombu's default sweep is every ~100 s) that none waits much longer.
+        broker_transport_options={
+            "visibility_timeout": settings.celery.visibility_timeout_s,
+            "unacked_restore_interval": max(1, min(10, settings.celery.visibility_timeout_s // 3)),
+            "unacked_restore_throttle": 1,
+        },
         task_serializer="json",
         accept_content=["json"],
     )

@@ -23,6 +23,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from knowledge.config import KnowledgeSettings
+
 ENV_PREFIX = "OPSBOT_"
 CONFIG_FILE_ENV = "OPSBOT_CONFIG"
 
@@ -118,7 +120,9 @@ class ConsoleSettings(BaseModel):
 
 class CelerySettings(BaseModel):
     task_time_limit_s: int = Field(120, ge=5)
-    visibility_timeout_s: int = Field(600, ge=30, description="a task unacked this long is redelivered")
+    visibility_timeout_s: int = Field(
+        300, ge=1, description="a task whose worker died is redelivered after this long; keep it above the time limit"
+    )
     concurrency: int = Field(2, ge=1)
     chat_max_retries: int = Field(8, ge=0)
     dedupe_ttl_s: int = Field(3600, ge=10, description="how long a delivered notification is remembered")
@@ -146,6 +150,7 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
 
     @field_validator("redis_url")
     @classmethod
