@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -86,3 +87,11 @@ def test_alertmanager_fires_then_resolves_one_card_updated_in_place(stack: BotSt
         reply = _actions(events, "reply")[0]
         assert reply["thread_id"] == post["post_id"]
         assert reply["text"].startswith("Resolved after")
+
+    # Worker-side metrics reach the web's /metrics through Redis.
+    with urllib.request.urlopen(f"{stack.web_url}/metrics", timeout=5) as resp:
+        metrics = resp.read().decode()
+    assert 'opsbot_webhook_to_first_card_seconds_count{platform="console"} 1.0' in metrics
+    assert 'opsbot_tasks_total{state="succeeded",task="deliver_card"}' in metrics
+    assert 'opsbot_cards_total{action="post",platform="console"} 1.0' in metrics
+    assert 'opsbot_webhook_requests_total{outcome="accepted"}' in metrics
