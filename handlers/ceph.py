@@ -1,0 +1,231 @@
+"""Ceph diagnosis for chat, CLI and alert triage: live (a configured cluster) or pasted output.
+
+`diagnose_cluster` / `diagnose_paste` produce an analyzer `CephDiagnosis`; `diagnosis_card` turns it
+into the platform-neutral card; `handle_command` serves `/ceph`; `CephEnricher` adds the live
+diagnosis to the triage card of a Ceph alert.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from bot.cards import Card, CardField, CardKind, CardStatus, Link
+from bot.config import Settings
+from bot.events import AlertGroup, Command
+from bot.models import Citation, Evidence, Severity, Step, Unavailable
+from handlers.triage import Enrichment
+from integrations.ceph.analyzer import CephDiagnosis, analyze
+from integrations.ceph.catalogue import code_for_summary
+from integrations.ceph.config import CephDiagnosisSettings
+from integrations.ceph.parsers import PasteError, parse_paste
+from integrations.ceph.transports import CephUnavailable, collect
+
+log = logging.getLogger(__name__)
+KNOWLEDGE_K = 3
+MAX_CARD_CHECKS = 12
+# labels that may name a cluster in an alert (ceph-mixin alerts carry the exporter's job/cluster)
+CLUSTER_LABELS = ("ceph_cluster", "cluster", "fsid", "ceph_fsid", "job")
+USAGE = ("`/ceph` diagnoses the default cluster live, `/ceph CLUSTER` a configured cluster, and `/ceph` followed "
+         "by pasted `ceph health detail` or `ceph -s` output (text or -f json) diagnoses the paste.")
+
+
+class UnknownCluster(LookupError):
+    """The name is not one of the configured clusters (or no default is configured)."""
+
+
+def diagnose_cluster(name: str | None, config: CephDiagnosisSettings) -> CephDiagnosis:
+    """Live diagnosis. Raises UnknownCluster, CephUnavailable, or CommandRefused."""
+    name = name or config.default
+    known = ", ".join(sorted(config.clusters)) or "none configured"
+    if name is None:
+        raise UnknownCluster(f"no default Ceph cluster: name one of {known}")
+    cluster = config.clusters.get(name)
+    if cluster is None:
+        raise UnknownCluster(f"unknown Ceph cluster {name!r} (configured: {known})")
+    snapshot = collect(cluster, name=name)
+    diagnosis = analyze(snapshot, docs_url=config.docs_url, max_detail=config.max_detail_lines)
+    diagnosis.facts["collected"] = f"{snapshot.transport}, {snapshot.took_ms:.0f} ms"
+    return diagnosis
+
+
+def diagnose_paste(text: str, config: CephDiagnosisSettings) -> CephDiagnosis:
+    """Diagnosis of pasted `ceph health detail` / `ceph -s`. Raises PasteError."""
+    snapshot = parse_paste(strip_fences(text), code_for_summary)
+    return analyze(snapshot, docs_url=config.docs_url, max_detail=config.max_detail_lines)
+
+
+def evidence_id(diagnosis: CephDiagnosis) -> str:
+    return f"ceph:{diagnosis.cluster or 'pasted'}"
+
+
+def diagnosis_card(diagnosis: CephDiagnosis, *, target: str, citations: Sequence[Citation] = (),
+                   explanation: str | None = None) -> Card:
+    """Status, the primary problem in one sentence, every check with its (trimmed) detail lines, the
+    commands to run, cautions, doc links, retrieved runbooks and an optional LLM explanation."""
+    ref = evidence_id(diagnosis)
+    findings = [c.to_finding(ref) for c in diagnosis.checks[:MAX_CARD_CHECKS]]
+    steps: list[Step] = []
+    for step in (s for c in diagnosis.checks if not c.muted for s in c.commands):
+        if step not in steps:
+            steps.append(step)
+    text: list[str] = []
+    if explanation:
+        text.append(explanation)
+    for check in diagnosis.checks[:MAX_CARD_CHECKS]:
+        label = f"{check.code} [{check.ceph_severity}{', muted' if check.muted else ''}]"
+        text.append(f"*{label}* {check.summary}")
+        text += [f"    {line}" for line in check.detail]
+    if len(diagnosis.checks) > MAX_CARD_CHECKS:
+        text.append(f"… and {len(diagnosis.checks) - MAX_CARD_CHECKS} more checks")
+    primary = diagnosis.primary_check
+    cautions = primary.cautions if primary else []
+    links: list[Link] = []
+    for check in diagnosis.checks:
+        link = Link(title=f"Ceph docs: {check.section.heading}", url=check.section.url)
+        if link not in links:
+            links.append(link)
+    source = f"live via {diagnosis.transport}" if diagnosis.source == "live" else "pasted output"
+    return Card(
+        kind=CardKind.diagnosis,
+        status=CardStatus.done,
+        title=f"Ceph {target}: {diagnosis.status}" + (f", {diagnosis.primary}" if diagnosis.primary else ""),
+        severity=diagnosis.severity,
+        summary=diagnosis.headline + "".join(f" Caution: {c}" for c in cautions),
+        text="\n".join(text),
+        fields=[CardField(name="status", value=diagnosis.status),
+                CardField(name="primary", value=diagnosis.primary or "none")]
+        + [CardField(name=k, value=v) for k, v in diagnosis.facts.items()]
+        + [CardField(name="checks", value=", ".join(c.code + (" (muted)" if c.muted else "") for c in diagnosis.checks)
+                     or "none", short=False)],
+        findings=findings,
+        steps=steps,
+        citations=list(citations),
+        links=links,
+        footer=f"ceph diagnosis · {source}",
+    )
+
+
+def unavailable_card(target: str, reason: str) -> Card:
+    return Card(kind=CardKind.diagnosis, status=CardStatus.degraded, title=f"Ceph {target}: not reachable",
+                severity=Severity.error, summary=reason,
+                unavailable=[Unavailable(source=f"ceph:{target}", reason=reason)], footer="ceph diagnosis")
+
+
+def usage_card(message: str = "") -> Card:
+    return Card(kind=CardKind.help, status=CardStatus.done, title="/ceph", summary=message, text=USAGE)
+
+
+def handle_command(cmd: Command, settings: Settings) -> Card:
+    """`/ceph` (default cluster, live), `/ceph CLUSTER`, or `/ceph` + pasted output."""
+    config = settings.ceph
+    text = strip_fences(cmd.text)
+    if "\n" in text or text.startswith("{") or text.startswith("HEALTH_") or "cluster:" in text:
+        try:
+            diagnosis = diagnose_paste(text, config)
+        except PasteError as exc:
+            return usage_card(str(exc))
+        return diagnosis_card(diagnosis, target="(pasted output)", citations=related_knowledge(diagnosis, settings))
+    name = text.split()[0] if text else None
+    try:
+        diagnosis = diagnose_cluster(name, config)
+    except UnknownCluster as exc:
+        return usage_card(str(exc.args[0]))
+    except (CephUnavailable, PermissionError) as exc:
+        return unavailable_card(name or config.default or "?", str(exc))
+    return diagnosis_card(diagnosis, target=diagnosis.cluster or "?", citations=related_knowledge(diagnosis, settings))
+
+
+def related_knowledge(diagnosis: CephDiagnosis, settings: Settings) -> list[Citation]:
+    """Runbooks about the top checks, when a knowledge index exists; never fails the card."""
+    active = [c for c in diagnosis.checks if not c.muted][:3]
+    if not active or not settings.knowledge.enabled:
+        return []
+    from knowledge.service import get_retriever, index_exists
+
+    if not index_exists(settings):
+        return []
+    query = "Ceph " + "; ".join(f"{c.code} {c.summary}" for c in active)
+    try:
+        results = get_retriever(settings).search(query, KNOWLEDGE_K)
+    except Exception as exc:  # the diagnosis stands without citations
+        log.warning("ceph diagnosis: knowledge retrieval failed: %s: %s", type(exc).__name__, exc)
+        return []
+    return [Citation(source=r.source, title=r.title, section=r.section, score=r.score, url=r.url) for r in results]
+
+
+def strip_fences(text: str) -> str:
+    return re.sub(r"^```\w*\s*$", "", text.strip(), flags=re.MULTILINE).strip()
+
+
+# --- alert triage ---------------------------------------------------------------------------------
+
+def is_ceph_alert(labels: dict[str, str]) -> bool:
+    """ceph-mixin names (CephHealthWarning, CephOSDDown, CephPGsDegraded, ...) or any ceph label."""
+    if labels.get("alertname", "").lower().startswith("ceph"):
+        return True
+    return any(k.lower().startswith("ceph") or "ceph" in v.lower() for k, v in labels.items() if k != "alertname")
+
+
+def resolve_cluster(labels: dict[str, str], config: CephDiagnosisSettings) -> str | None:
+    """The configured cluster an alert is about: a label naming it (or an alias, or its fsid), else the default."""
+    for label in CLUSTER_LABELS:
+        value = labels.get(label, "").strip().lower()
+        if not value:
+            continue
+        for name, cluster in config.clusters.items():
+            if value == name.lower() or value in (a.lower() for a in cluster.aliases):
+                return name
+    return config.default
+
+
+class CephEnricher:
+    """Adds the live Ceph diagnosis to the triage card of a Ceph alert."""
+
+    name = "ceph"
+
+    def __init__(self, config: CephDiagnosisSettings) -> None:
+        self.config = config
+
+    def applies(self, group: AlertGroup) -> bool:
+        alerts = [group.commonLabels, *(a.labels for a in group.alerts)]
+        return any(is_ceph_alert(labels) for labels in alerts) and self._target(group) is not None
+
+    def _target(self, group: AlertGroup) -> str | None:
+        for labels in [group.commonLabels, *(a.labels for a in group.alerts)]:
+            name = resolve_cluster(labels, self.config)
+            if name:
+                return name
+        return None
+
+    def collect(self, group: AlertGroup) -> Enrichment:
+        result = Enrichment()
+        name = self._target(group)
+        if name is None:
+            return result
+        try:
+            diagnosis = diagnose_cluster(name, self.config)
+        except (CephUnavailable, PermissionError, UnknownCluster) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            result.evidence.append(Evidence(id=f"ceph:{name}", source="ceph", title=f"Ceph {name}", error=reason))
+            result.unavailable.append(Unavailable(source=f"ceph:{name}", reason=reason))
+            return result
+        result.evidence.append(_evidence(diagnosis))
+        result.findings += [c.to_finding(evidence_id(diagnosis)) for c in diagnosis.checks if not c.muted]
+        return result
+
+
+def _evidence(diagnosis: CephDiagnosis) -> Evidence:
+    facts = ", ".join(f"{k}: {v}" for k, v in diagnosis.facts.items())
+    lines = [f"{diagnosis.status}; primary {diagnosis.primary or 'none'}", facts]
+    for check in diagnosis.checks:
+        lines.append(f"{check.code} ({check.ceph_severity}{', muted' if check.muted else ''}): {check.summary}")
+        lines += [f"  {d}" for d in check.detail]
+    return Evidence(id=evidence_id(diagnosis), source="ceph", title=f"Ceph {diagnosis.cluster} (live)",
+                    text="\n".join(line for line in lines if line), data=diagnosis.as_json())
+
+
+def enricher_factory(settings: Settings) -> CephEnricher | None:
+    config = settings.ceph
+    return CephEnricher(config) if config.clusters else None
