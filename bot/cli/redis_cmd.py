@@ -1,0 +1,82 @@
+"""`opsbot redis diagnose`: diagnose a Redis instance live, or from saved redis-cli output and logs."""
+
+from __future__ import annotations
+
+import typer
+from pydantic import ValidationError
+
+from bot.cli.common import fail, print_json_line, read_input, settings_or_exit
+
+app = typer.Typer(help="Redis diagnosis: latency, memory, replication, clients.", no_args_is_help=True)
+
+
+@app.command("diagnose")
+def diagnose(
+    url: str | None = typer.Option(
+        None, "--url", help="redis://user:password@host:port/db (credentials optional; rediss:// for TLS)"),
+    instance: str | None = typer.Option(None, "--instance", help="a configured instance (redis_diagnosis.instances)"),
+    info: str | None = typer.Option(None, "--info", help="saved INFO output ('-' for stdin)"),
+    slowlog: str | None = typer.Option(None, "--slowlog", help="saved `redis-cli SLOWLOG GET` output"),
+    latency: str | None = typer.Option(None, "--latency", help="saved `redis-cli LATENCY LATEST` output"),
+    log: str | None = typer.Option(None, "--log", help="a Redis log excerpt"),
+    symptom: str = typer.Option("", "--symptom", help="what users see, e.g. 'timeouts' or 'OOM errors'"),
+    interval: float | None = typer.Option(None, "--interval", min=0, help="seconds between the two INFO samples"),
+    as_json: bool = typer.Option(False, "--json", help='print {"primary", "findings": [...]} as JSON'),
+) -> None:
+    """Name the problem with evidence, a fix and a documentation link. Live mode sends only read-only
+    commands from a fixed allowlist."""
+    from handlers.redis import UnknownInstance, diagnose_instance, diagnose_url, diagnosis_card
+    from integrations.redis.analyzer import analyze
+    from integrations.redis.client import RedisUnavailable
+    from integrations.redis.config import RedisInstance, redact_url
+    from integrations.redis.models import Diagnosis, Snapshot
+    from integrations.redis.parsers import PasteError, parse_info, parse_latency_text, parse_log, parse_slowlog_text
+
+    files = {"--info": info, "--slowlog": slowlog, "--latency": latency, "--log": log}
+    modes = [m for m, on in (("--url", url), ("--instance", instance), ("files", any(files.values()))) if on]
+    if len(modes) != 1:
+        fail("give exactly one of --url, --instance, or saved output (--info/--slowlog/--latency/--log)")
+    config = settings_or_exit().redis_diagnosis
+    diagnosis: Diagnosis
+    target = ""
+    try:
+        if instance:
+            target = instance
+            diagnosis = diagnose_instance(instance, config, symptom=symptom, interval_s=interval)
+        elif url:
+            target = redact_url(url)
+            try:
+                live = RedisInstance(url=url)
+            except ValidationError as exc:
+                fail(f"--url: {exc.errors()[0]['msg']}")
+            diagnosis = diagnose_url(live, config, name=target, symptom=symptom, interval_s=interval)
+        else:
+            target = "(saved output)"
+            snapshot = Snapshot(source="pasted")
+            if info:
+                snapshot.info = parse_info(read_input(info))
+                if not snapshot.info:
+                    fail(f"{info}: no INFO fields found (expected lines such as used_memory:12345)")
+            if slowlog:
+                snapshot.slowlog = parse_slowlog_text(read_input(slowlog))
+            if latency:
+                snapshot.latency = parse_latency_text(read_input(latency))
+            if log:
+                snapshot.log = parse_log(read_input(log))
+                if not snapshot.log:
+                    fail(f"{log}: no Redis log lines found (expected 'PID:M DD Mon YYYY HH:MM:SS.mmm * message')")
+            diagnosis = analyze(snapshot, config.thresholds, symptom)
+    except UnknownInstance as exc:
+        fail(str(exc.args[0]))
+    except RedisUnavailable as exc:
+        fail(f"cannot reach Redis {target}: {exc}")
+    except PasteError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json_line(diagnosis.as_json())
+        return
+    from rich.console import Console
+
+    from integrations.console import render_console
+
+    Console().print(render_console(diagnosis_card(diagnosis, target=target), "redis"))
