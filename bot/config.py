@@ -23,6 +23,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from integrations.ceph.config import CephDiagnosisSettings
+from integrations.redis.config import RedisDiagnosisSettings
 from knowledge.config import KnowledgeSettings
 
 ENV_PREFIX = "OPSBOT_"
@@ -151,6 +153,8 @@ class Settings(BaseSettings):
     celery: CelerySettings = Field(default_factory=CelerySettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    redis_diagnosis: RedisDiagnosisSettings = Field(default_factory=RedisDiagnosisSettings)
+    ceph: CephDiagnosisSettings = Field(default_factory=CephDiagnosisSettings)
 
     @field_validator("redis_url")
     @classmethod

@@ -9,11 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.config import Settings
+from handlers import ceph as ceph_handler
+from handlers import redis as redis_handler
+from handlers.knowledge_enricher import knowledge_enricher
 from handlers.triage import Enricher
 
 EnricherFactory = Callable[[Settings], Enricher | None]
 
 FACTORIES: list[EnricherFactory] = []
+FACTORIES.append(redis_handler.enricher_factory)
+FACTORIES.append(knowledge_enricher)
+FACTORIES.append(ceph_handler.enricher_factory)
 
 
 def build_enrichers(settings: Settings) -> list[Enricher]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import config_cmd, run_cmd, triage_cmd
+from bot.cli import ceph_cmd, config_cmd, knowledge_cmd, redis_cmd, run_cmd, triage_cmd
 
 app = typer.Typer(
     name="opsbot",
@@ -36,6 +36,9 @@ def _global_options(
 
 
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(knowledge_cmd.app, name="knowledge")
+app.add_typer(redis_cmd.app, name="redis")
+app.add_typer(ceph_cmd.app, name="ceph")
 run_cmd.register(app)
 triage_cmd.register(app)
 
