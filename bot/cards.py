@@ -76,12 +76,13 @@ class Card(BaseModel):
         return next((f.value for f in self.fields if f.name == name), None)
 
 
-STATUS_EMOJI = {
-    CardStatus.working: ":hourglass_flowing_sand:",
-    CardStatus.firing: ":rotating_light:",
-    CardStatus.resolved: ":white_check_mark:",
-    CardStatus.done: ":white_check_mark:",
-    CardStatus.degraded: ":warning:",
+# Unicode, not :shortcodes:, so that every platform and the terminal show the same thing.
+STATUS_ICON = {
+    CardStatus.working: "⏳",
+    CardStatus.firing: "🔥",
+    CardStatus.resolved: "✅",
+    CardStatus.done: "🔎",
+    CardStatus.degraded: "⚠️",
 }
 
 SEVERITY_COLOR = {
@@ -94,8 +95,9 @@ RESOLVED_COLOR = "#2EB886"
 
 
 def card_color(card: Card) -> str:
-    """The side-bar colour both chat platforms show: green once resolved, else by severity."""
-    if card.status in (CardStatus.resolved, CardStatus.done):
+    """The side-bar colour both chat platforms show: green once resolved (or a finished card with
+    nothing wrong), else by severity."""
+    if card.status is CardStatus.resolved or (card.status is CardStatus.done and card.severity is Severity.info):
         return RESOLVED_COLOR
     return SEVERITY_COLOR[card.severity]
 

@@ -39,6 +39,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "bot.tasks.process_alert_group": {"queue": QUEUE_ALERTS},
             "bot.tasks.deliver_card": {"queue": QUEUE_CHAT},
             "bot.tasks.enrich_incident": {"queue": QUEUE_COLLECT},
+            "bot.tasks.run_command": {"queue": QUEUE_COLLECT},
         },
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,

@@ -100,6 +100,9 @@ class MattermostSettings(BaseModel):
         default_factory=list, description="tokens of the slash commands that point at this bot"
     )
     basepath: str = "/api/v4"
+    action_secret: SecretStr | None = Field(
+        None, description="signs button callbacks; buttons appear only with this and web.public_url set"
+    )
 
     @field_validator("url")
     @classmethod
@@ -183,6 +186,11 @@ class Settings(BaseSettings):
         if self.console.enabled == "auto":
             return not (self.slack.enabled or self.mattermost.enabled)
         return self.console.enabled == "on"
+
+    @property
+    def mattermost_action_url(self) -> str | None:
+        """Where Mattermost sends button presses: the bot's public URL, when one is configured."""
+        return f"{self.web.public_url.rstrip('/')}/mattermost/action" if self.web.public_url else None
 
     @property
     def cards_path(self) -> Path:

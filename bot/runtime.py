@@ -36,10 +36,13 @@ def build_channels(settings: Settings) -> dict[str, ChatChannel]:
     if settings.mattermost.enabled and settings.mattermost.token:
         from integrations.mattermost import MattermostChannel
 
+        secret = settings.mattermost.action_secret
         channels["mattermost"] = MattermostChannel(url=settings.mattermost.url,
                                                    token=settings.mattermost.token.get_secret_value(),
                                                    team=settings.mattermost.team,
-                                                   basepath=settings.mattermost.basepath)
+                                                   basepath=settings.mattermost.basepath,
+                                                   action_url=settings.mattermost_action_url,
+                                                   action_secret=secret.get_secret_value() if secret else "")
     if settings.console_enabled:
         from integrations.console import ConsoleChannel
 

@@ -6,6 +6,9 @@ deliver_card (queue chat): make one channel show the incident's latest card: pos
   time, update it in place after, post pending thread notes. Chat errors retry with exponential
   backoff and jitter (429 waits the Retry-After the platform asked for).
 enrich_incident (queue collect): run the evidence enrichers and fold their findings into the card.
+run_command (queue collect): a slash command's card: "working" first, then the handler's result.
+  It is kept as a one-card incident (receiver "command") so delivery, retries and in-place updates
+  go through deliver_card like every alert card.
 Every task is idempotent against the incident state, so redelivery after a crash is harmless.
 """
 
@@ -14,13 +17,14 @@ from __future__ import annotations
 import logging
 import random
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from celery import Task
 
 from bot.celery_app import celery_app
-from bot.events import AlertGroup
+from bot.commands import execute, working_card
+from bot.events import AlertGroup, Command
 from bot.incidents import IncidentMeta, merge_notification
 from bot.runtime import runtime
 from handlers.enrichers import build_enrichers
@@ -28,6 +32,7 @@ from handlers.triage import enrich, first_card, format_duration
 from integrations.chat import ChatError
 
 log = logging.getLogger("opsbot.tasks")
+COMMAND_RECEIVER = "command"
 
 
 @celery_app.task(name="bot.tasks.process_alert_group")
@@ -89,8 +94,9 @@ def deliver_card(self: Task, incident_key: str, channel_key: str) -> str:
             if ref is None:
                 ref = chat.post(channel, card)
                 rt.store.set_post_ref(incident_key, channel_key, ref)
-                rt.metrics.observe("opsbot_webhook_to_first_card_seconds", [platform],
-                                   time.time() - meta.first_received_at)
+                if meta.receiver != COMMAND_RECEIVER:
+                    rt.metrics.observe("opsbot_webhook_to_first_card_seconds", [platform],
+                                       time.time() - meta.first_received_at)
                 rt.metrics.inc("opsbot_cards", [platform, "post"])
             elif rt.store.delivered_version(incident_key, channel_key) < meta.version:
                 chat.update(ref, card)
@@ -130,6 +136,30 @@ def enrich_incident(incident_key: str, payload: dict[str, Any]) -> str:
     for channel in meta.channels:
         deliver_card.delay(incident_key, channel)
     return "enriched"
+
+
+@celery_app.task(name="bot.tasks.run_command")
+def run_command(command_key: str, payload: dict[str, Any], received_at: float) -> str:
+    rt = runtime()
+    cmd = Command.model_validate(payload)
+    channel_key = f"{cmd.platform}:{cmd.channel}"
+    with rt.store.lock(command_key):
+        meta = rt.store.load(command_key)
+        if meta is None:
+            meta = IncidentMeta(key=command_key, receiver=COMMAND_RECEIVER, group_key=f"/{cmd.name}",
+                                status="firing", first_received_at=received_at, first_seen=datetime.now(UTC),
+                                base_card=working_card(cmd), version=1, channels=[channel_key])
+            rt.store.save(meta)
+    if meta.status == "firing":  # not finished before (a redelivery after a crash runs it again)
+        deliver_card.delay(command_key, channel_key)
+        card = execute(cmd, rt.settings)
+        with rt.store.lock(command_key):
+            meta.base_card = card
+            meta.status = "resolved"
+            meta.version += 1
+            rt.store.save(meta)
+    deliver_card.delay(command_key, channel_key)
+    return "done"
 
 
 def retry_delay(retries: int, retry_after: float | None) -> float:

@@ -1,7 +1,8 @@
 """The web process (aiohttp): authenticate, validate, limit, dedupe, enqueue, answer fast.
 
-Kept lean on purpose: no handler, integration client or model library is imported here; the
-work happens in Celery workers.
+Kept lean on purpose: no integration client or model library is imported here; the work happens
+in Celery workers. Chat routes (loaded only when a platform is configured) import the command
+registry, which is light: parsers and usage text, no clients are created.
 """
 
 from __future__ import annotations
@@ -63,17 +64,16 @@ def add_chat_routes(app: web.Application, settings: Settings) -> None:
     if settings.slack.signing_secret and settings.slack.bot_token:
         from bot.slack_app import add_slack_routes
 
+        app_token = settings.slack.app_token if settings.slack.socket_mode else None
         add_slack_routes(app, signing_secret=settings.slack.signing_secret.get_secret_value(),
-                         bot_token=settings.slack.bot_token.get_secret_value(), api_url=settings.slack.api_url)
+                         bot_token=settings.slack.bot_token.get_secret_value(), api_url=settings.slack.api_url,
+                         app_token=app_token.get_secret_value() if app_token else None)
     if settings.mattermost.command_tokens:
         from bot.mattermost_routes import add_mattermost_routes
 
-        add_mattermost_routes(
-            app,
-            command_tokens=[t.get_secret_value() for t in settings.mattermost.command_tokens],
-            action_url=f"{settings.web.public_url.rstrip('/')}/mattermost/action" if settings.web.public_url else None,
-            action_secret=settings.mattermost.command_tokens[0].get_secret_value(),
-        )
+        secret = settings.mattermost.action_secret
+        add_mattermost_routes(app, command_tokens=[t.get_secret_value() for t in settings.mattermost.command_tokens],
+                              action_secret=secret.get_secret_value() if secret else "")
 
 
 async def _close(app: web.Application) -> None:

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +45,22 @@ class BotStack:
         proc = _spawn(["worker", *args], self.env, self.data_dir / f"{name}.log")
         self.processes[name] = proc
         return proc
+
+    def post_webhook(self, payload: dict[str, Any], headers: dict[str, str] | None = None) -> str:
+        """Send a webhook as Alertmanager would; return the receiver's `status`."""
+        request = urllib.request.Request(f"{self.web_url}/webhook/alertmanager", data=json.dumps(payload).encode(),
+                                         headers={"Content-Type": "application/json", **(headers or {})})
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            return str(json.loads(resp.read())["status"])
+
+    def post_form(self, path: str, body: str, headers: dict[str, str]) -> tuple[int, Any]:
+        """POST a form (a chat platform's slash command); return the status and the JSON answer."""
+        request = urllib.request.Request(f"{self.web_url}{path}", data=body.encode(), headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
 
     def log(self, name: str) -> str:
         path = self.data_dir / f"{name}.log"

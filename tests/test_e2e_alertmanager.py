@@ -1,7 +1,9 @@
-"""End to end on real parts: Alertmanager -> web -> Celery on Redis/Valkey -> console card, resolved in place."""
+"""End to end on real parts: Alertmanager -> web -> Celery on Redis/Valkey -> cards on Slack (fake Web API
+through slack_sdk), Mattermost (fake REST API v4 through mattermostdriver) and the console, resolved in place."""
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,7 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.servers import alertmanager_server, post_alerts, redis_server
+from bot.cards import RESOLVED_COLOR
+from tests.fakes import mattermost_api, slack_api
+from tests.fakes.mattermost_api import FakeMattermost
+from tests.fakes.slack_api import FakeSlack
+from tests.servers import alertmanager_server, post_alerts, redis_server, wait_until
 from tests.stack import BotStack, bot_stack
 
 TOKEN = "am-webhook-token-123"
@@ -47,13 +53,29 @@ def broker_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def stack(broker_url: str, tmp_path: Path) -> Iterator[BotStack]:
-    env = {"OPSBOT_WEBHOOK_AUTH__BEARER_TOKEN": TOKEN}
+def slack() -> Iterator[FakeSlack]:
+    with FakeSlack().run_in_thread() as fake:
+        yield fake
+
+
+@pytest.fixture
+def mattermost() -> Iterator[FakeMattermost]:
+    with FakeMattermost(team="ops", channels=("oncall",)).run_in_thread() as fake:
+        yield fake
+
+
+@pytest.fixture
+def stack(broker_url: str, tmp_path: Path, slack: FakeSlack, mattermost: FakeMattermost) -> Iterator[BotStack]:
+    env = {"OPSBOT_WEBHOOK_AUTH__BEARER_TOKEN": TOKEN, "OPSBOT_CONSOLE__ENABLED": "on",
+           "OPSBOT_SLACK__BOT_TOKEN": slack_api.BOT_TOKEN, "OPSBOT_SLACK__API_URL": slack.api_url,
+           "OPSBOT_MATTERMOST__URL": mattermost.base_url, "OPSBOT_MATTERMOST__TOKEN": mattermost_api.BOT_TOKEN,
+           "OPSBOT_MATTERMOST__TEAM": "ops"}
     with bot_stack(broker_url, tmp_path / "data", env) as running:
         yield running
 
 
-def test_alertmanager_fires_then_resolves_one_card_updated_in_place(stack: BotStack, tmp_path: Path) -> None:
+def test_alertmanager_fires_then_resolves_one_card_updated_in_place(
+        stack: BotStack, tmp_path: Path, slack: FakeSlack, mattermost: FakeMattermost) -> None:
     am_dir = tmp_path / "am"
     am_dir.mkdir()
     with alertmanager_server(am_dir, f"{stack.web_url}/webhook/alertmanager", bearer_token=TOKEN) as am:
@@ -88,10 +110,31 @@ def test_alertmanager_fires_then_resolves_one_card_updated_in_place(stack: BotSt
         assert reply["thread_id"] == post["post_id"]
         assert reply["text"].startswith("Resolved after")
 
+        # Slack: one message in #oncall, updated in place to resolved, the note in its thread.
+        wait_until(lambda: len(slack.posts) >= 2, what="slack thread reply")
+        root, note = slack.posts
+        assert root["channel"] == "C0ONCALL1" and "thread_ts" not in root
+        assert root["blocks"][0]["type"] == "header" and "checkout-1" in root["blocks"][0]["text"]["text"]
+        assert note["thread_ts"] == root["ts"] and note["text"].startswith("Resolved after")
+        wait_until(lambda: "resolved" in json.dumps(slack.messages[("C0ONCALL1", root["ts"])]).lower(),
+                   what="slack card resolved")
+        assert {u["ts"] for u in slack.updates} == {root["ts"]}
+
+        # Mattermost: one post in ~oncall with an attachment, patched in place, the note as a reply.
+        wait_until(lambda: len(mattermost.created) >= 2, what="mattermost thread reply")
+        root_post, reply_post = mattermost.created
+        assert root_post["channel_id"] == mattermost.channel_id("oncall") and root_post["root_id"] == ""
+        assert root_post["props"]["attachments"][0]["color"]
+        assert reply_post["root_id"] == root_post["id"] and reply_post["message"].startswith("Resolved after")
+        assert {p["id"] for p in mattermost.patches} == {root_post["id"]}
+        final_attachment = mattermost.posts[root_post["id"]]["props"]["attachments"][0]
+        assert final_attachment["color"] == RESOLVED_COLOR
+
     # Worker-side metrics reach the web's /metrics through Redis.
     with urllib.request.urlopen(f"{stack.web_url}/metrics", timeout=5) as resp:
         metrics = resp.read().decode()
     assert 'opsbot_webhook_to_first_card_seconds_count{platform="console"} 1.0' in metrics
     assert 'opsbot_tasks_total{state="succeeded",task="deliver_card"}' in metrics
-    assert 'opsbot_cards_total{action="post",platform="console"} 1.0' in metrics
+    for platform in ("console", "slack", "mattermost"):
+        assert f'opsbot_cards_total{{action="post",platform="{platform}"}} 1.0' in metrics
     assert 'opsbot_webhook_requests_total{outcome="accepted"}' in metrics

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,13 +16,6 @@ import redis as redis_lib
 from bot.events import parse_alert_group
 from tests.servers import wait_until
 from tests.stack import BotStack, bot_stack
-
-
-def _post(stack: BotStack, payload: dict[str, Any]) -> str:
-    request = urllib.request.Request(f"{stack.web_url}/webhook/alertmanager", data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as resp:
-        return str(json.loads(resp.read())["status"])
 
 
 def _posts(stack: BotStack) -> list[dict[str, Any]]:
@@ -42,7 +34,7 @@ def test_worker_killed_mid_task_loses_nothing(stack: BotStack, clean_redis: redi
     # Hold the incident lock so the worker is stuck inside the task when we kill it.
     lock_key = f"opsbot:incident:{parse_alert_group(json.dumps(firing_payload)).incident_key}:lock"
     clean_redis.set(lock_key, "held-by-test", px=60_000)
-    assert _post(stack, firing_payload) == "accepted"
+    assert stack.post_webhook(firing_payload) == "accepted"
     wait_until(lambda: clean_redis.hlen("unacked") == 1, timeout=20, what="task taken by the worker")
     worker = stack.processes["worker"]
     os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool children die at once
@@ -62,14 +54,14 @@ def test_duplicate_notifications_make_exactly_one_card(stack: BotStack, clean_re
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda _: _post(stack, firing_payload), range(8)))
+        statuses = list(pool.map(lambda _: stack.post_webhook(firing_payload), range(8)))
     assert statuses.count("accepted") == 1
     stack.wait_for_events(lambda ev: len(ev) >= 1)
-    assert _post(stack, firing_payload) == "duplicate"
+    assert stack.post_webhook(firing_payload) == "duplicate"
     # Even after the dedupe window (here: forgotten by hand), a repeat that changes nothing makes no card.
     for key in clean_redis.scan_iter("opsbot:dedupe:*"):
         clean_redis.delete(key)
-    assert _post(stack, firing_payload) == "accepted"
+    assert stack.post_webhook(firing_payload) == "accepted"
     wait_until(lambda: clean_redis.llen("alerts") == 0, timeout=10, what="queue drained")
     time.sleep(1.0)
     events = stack.card_events()

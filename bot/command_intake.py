@@ -1,0 +1,54 @@
+"""The web side of slash commands, shared by Slack and Mattermost: answer help inline, queue the rest.
+
+A command is queued once per platform request id (Slack and Mattermost both send a `trigger_id`),
+so a platform's retry of the same request never runs it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from bot.cards import Card
+from bot.celery_app import QUEUE_COLLECT
+from bot.commands import instant_reply, normalise
+from bot.events import Command
+from bot.web import DEDUPE_PREFIX, PUBLISHER, SETTINGS
+
+log = logging.getLogger("opsbot.commands")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What to tell the user right away: a card (help), or that the work was queued, or an error."""
+
+    card: Card | None = None
+    queued: bool = False
+    error: str = ""
+
+
+async def accept_command(app: web.Application, cmd: Command, request_id: str) -> Accepted:
+    settings = app[SETTINGS]
+    cmd = normalise(cmd)
+    card = instant_reply(cmd, settings)
+    if card is not None:
+        return Accepted(card=card)
+    command_key = f"command:{cmd.platform}:{request_id}"
+    try:
+        await app[PUBLISHER].publish_once(
+            DEDUPE_PREFIX + command_key, settings.celery.dedupe_ttl_s, "bot.tasks.run_command",
+            [command_key, cmd.model_dump(mode="json"), time.time()], QUEUE_COLLECT, argsrepr=f"(/{cmd.name})",
+        )
+    except aioredis.RedisError as exc:
+        log.error("broker unreachable, /%s refused: %s", cmd.name, exc)
+        return Accepted(error="The bot's queue is unreachable right now; please try again in a minute.")
+    return Accepted(queued=True)
+
+
+def ack_text(cmd_name: str, text: str) -> str:
+    shown = f"/{cmd_name.lstrip('/')} {text.splitlines()[0][:60] if text else ''}".strip()
+    return f"⏳ `{shown}`: working on it; the card will appear in this channel."

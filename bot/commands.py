@@ -1,0 +1,69 @@
+"""Slash commands from every platform: one registry, one way to run them.
+
+`/oncall help` is answered inline (it needs no data). Everything else is acknowledged at once and
+run by the `run_command` Celery task, which posts a "working" card and updates it with the result.
+`/oncall ceph …` and `/oncall redis …` are the same as `/ceph …` and `/redis …`, so a workspace
+that registers only `/oncall` still reaches every command.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.cards import Card, CardKind, CardStatus
+from bot.config import Settings
+from bot.events import Command
+from bot.models import Severity, Unavailable
+from handlers import ceph, redis
+from handlers.help import help_card
+
+log = logging.getLogger("opsbot.commands")
+
+CommandHandler = Callable[[Command, Settings], Card]
+
+HANDLERS: dict[str, CommandHandler] = {
+    "ceph": ceph.handle_command,
+    "redis": redis.handle_command,
+}
+UMBRELLA = "oncall"
+
+
+def normalise(cmd: Command) -> Command:
+    """`/oncall ceph prod` -> `ceph` with text `prod`; leading slashes and case are dropped."""
+    name = cmd.name.lstrip("/").lower()
+    text = cmd.text.strip()
+    if name == UMBRELLA:
+        first, _, rest = text.partition(" ")
+        if first.lower() in HANDLERS:
+            return cmd.model_copy(update={"name": first.lower(), "text": rest.strip()})
+        return cmd.model_copy(update={"name": UMBRELLA, "text": text})
+    return cmd.model_copy(update={"name": name, "text": text})
+
+
+def instant_reply(cmd: Command, settings: Settings) -> Card | None:
+    """The card to answer with inside the acknowledgement, or None when a task must do the work."""
+    if cmd.name in HANDLERS:
+        return None
+    if cmd.name == UMBRELLA and cmd.text.split(" ", 1)[0].lower() in ("", "help"):
+        return help_card(settings)
+    asked = f"/{cmd.name} {cmd.text}".strip()
+    return help_card(settings, message=f"I don't know `{asked[:100]}`. Here is what I can do:")
+
+
+def working_card(cmd: Command) -> Card:
+    preview = cmd.text.splitlines()[0][:80] if cmd.text else ""
+    return Card(kind=CardKind.diagnosis, status=CardStatus.working, title=f"/{cmd.name} {preview}".strip(),
+                summary=f"Working on it for {cmd.user or 'you'}…", footer=f"/{cmd.name}")
+
+
+def execute(cmd: Command, settings: Settings) -> Card:
+    """Run a command's handler; a failure becomes a degraded card, never a traceback in the channel."""
+    handler = HANDLERS[cmd.name]
+    try:
+        return handler(cmd, settings)
+    except Exception as exc:  # the card must arrive whatever the handler does
+        log.exception("/%s failed", cmd.name)
+        return Card(kind=CardKind.diagnosis, status=CardStatus.degraded, severity=Severity.error,
+                    title=f"/{cmd.name}: could not finish", summary=f"{type(exc).__name__}: {exc}"[:500],
+                    unavailable=[Unavailable(source=cmd.name, reason=type(exc).__name__)], footer=f"/{cmd.name}")

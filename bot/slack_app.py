@@ -1,0 +1,80 @@
+"""Slack ingress: a slack-bolt AsyncApp served by the web process's aiohttp app at /slack/events.
+
+Bolt checks the signing secret (HMAC of the body and timestamp, 5-minute replay window) on every
+request and answers 401 itself. Slash commands are acknowledged within Slack's 3 s: help inline,
+anything else with a short note while a worker builds the card. Socket Mode (no public URL needed)
+is an option: the same listeners, fed by a WebSocket instead of HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.command_intake import accept_command, ack_text
+from bot.events import Command
+from integrations.slack import render_slack
+
+log = logging.getLogger("opsbot.slack")
+
+BOLT: web.AppKey[AsyncApp] = web.AppKey("slack_bolt", AsyncApp)
+ANY = re.compile(".*")
+
+
+def build_bolt_app(app: web.Application, *, signing_secret: str, bot_token: str, api_url: str) -> AsyncApp:
+    bolt = AsyncApp(signing_secret=signing_secret, client=AsyncWebClient(token=bot_token, base_url=api_url),
+                    process_before_response=True)
+
+    @bolt.command(ANY)
+    async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
+        cmd = Command(platform="slack", channel=command.get("channel_id", ""), user=command.get("user_name", ""),
+                      name=command.get("command", ""), text=command.get("text", ""),
+                      response_url=command.get("response_url"))
+        accepted = await accept_command(app, cmd, command.get("trigger_id") or command.get("response_url", ""))
+        if accepted.card is not None:
+            text, blocks = render_slack(accepted.card)
+            await ack(response_type="ephemeral", text=text, blocks=blocks)
+        else:
+            await ack(response_type="ephemeral", text=accepted.error or ack_text(cmd.name, cmd.text))
+
+    @bolt.action(ANY)
+    async def on_action(ack: AsyncAck, action: dict[str, Any]) -> None:
+        # No card carries a button yet; acknowledge so Slack shows no error, and say so in the log.
+        await ack()
+        log.info("slack button %s pressed; no handler registered", action.get("action_id"))
+
+    return bolt
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    bolt_response = await request.app[BOLT].async_dispatch(await to_bolt_request(request))
+    return await to_aiohttp_response(bolt_response)
+
+
+def add_slack_routes(app: web.Application, *, signing_secret: str, bot_token: str, api_url: str,
+                     app_token: str | None = None) -> None:
+    app[BOLT] = build_bolt_app(app, signing_secret=signing_secret, bot_token=bot_token, api_url=api_url)
+    app.router.add_post("/slack/events", slack_events)
+    if app_token:
+        app.on_startup.append(_socket_mode(app_token))
+
+
+def _socket_mode(app_token: str) -> Any:
+    async def start(app: web.Application) -> None:
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(app[BOLT], app_token)
+        await handler.connect_async()
+
+        async def stop(_: web.Application) -> None:
+            await handler.close_async()
+
+        app.on_cleanup.append(stop)
+
+    return start

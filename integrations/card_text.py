@@ -1,0 +1,71 @@
+"""Card sections as text, in the Markdown dialect of a chat platform.
+
+Slack (mrkdwn) and Mattermost (Markdown) differ only in how bold and links are written; the
+section layout is shared here so both platforms say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.cards import STATUS_ICON, Card
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Markup:
+    bold_mark: str
+    link_format: str  # with {url} and {title}
+
+    def bold(self, text: str) -> str:
+        return f"{self.bold_mark}{text}{self.bold_mark}"
+
+    def link(self, url: str, title: str) -> str:
+        return self.link_format.format(url=url, title=title)
+
+
+SLACK = Markup(bold_mark="*", link_format="<{url}|{title}>")
+MATTERMOST = Markup(bold_mark="**", link_format="[{title}]({url})")
+
+
+def trim(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + ELLIPSIS
+
+
+def title_line(card: Card) -> str:
+    return f"{STATUS_ICON[card.status]} {card.title}".strip()
+
+
+def findings_text(card: Card, markup: Markup) -> str:
+    lines = []
+    for finding in card.findings:
+        line = f"• {markup.bold(finding.code)} ({finding.severity.value}) {finding.title}"
+        if finding.explanation:
+            line += f" — {finding.explanation}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def steps_text(card: Card) -> str:
+    if not card.steps:
+        return ""
+    body = "\n".join(f"{s.command}" + (f"    # {s.why}" if s.why else "") for s in card.steps)
+    return f"```\n{body}\n```"
+
+
+def citations_text(card: Card, markup: Markup) -> str:
+    lines = []
+    for citation in card.citations:
+        label = citation.title + (f" › {citation.section}" if citation.section else "")
+        shown = markup.link(citation.url, label) if citation.url else label
+        lines.append(f"• {shown} ({citation.source}, score {citation.score:.2f})")
+    return "\n".join(lines)
+
+
+def links_text(card: Card, markup: Markup) -> str:
+    return " · ".join(markup.link(link.url, link.title) for link in card.links)
+
+
+def unavailable_text(card: Card) -> str:
+    return "\n".join(f"unavailable: {u.source}: {u.reason}" for u in card.unavailable)

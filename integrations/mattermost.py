@@ -1,0 +1,158 @@
+"""Mattermost: message-attachment rendering of cards and a chat channel on the REST API v4
+(mattermostdriver, bot account token).
+
+Posts carry one attachment (colour by status/severity, title, text, fields with `short`, footer and
+interactive buttons whose `integration.url` points back at the bot's /mattermost/action).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from mattermostdriver import Driver
+from mattermostdriver.exceptions import (
+    ContentTooLarge,
+    InvalidOrMissingParameters,
+    MethodNotAllowed,
+    NoAccessTokenProvided,
+    NotEnoughPermissions,
+    ResourceNotFound,
+)
+
+from bot.cards import Card, card_color, headline
+from integrations.card_text import (
+    MATTERMOST,
+    citations_text,
+    findings_text,
+    links_text,
+    steps_text,
+    title_line,
+    trim,
+    unavailable_text,
+)
+from integrations.chat import ChatError, PostRef
+
+MAX_MESSAGE = 16000  # Mattermost's post limit is 16383 characters
+CHANNEL_ID_LENGTH = 26
+FATAL_ERRORS = (InvalidOrMissingParameters, NoAccessTokenProvided, NotEnoughPermissions, ResourceNotFound,
+                MethodNotAllowed, ContentTooLarge)
+
+
+def sign_action(secret: str, action: str, value: str) -> str:
+    return hmac.new(secret.encode(), f"{action}\n{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def verify_action(secret: str, action: str, value: str, signature: str) -> bool:
+    """Mattermost returns a button's context verbatim; only the bot can have signed it."""
+    return bool(secret) and hmac.compare_digest(sign_action(secret, action, value), signature)
+
+
+def render_mattermost(card: Card, action_url: str | None = None, action_secret: str = "") -> dict[str, Any]:
+    """The `message` and `props` of a post. Buttons are rendered only with a callback URL and a
+    secret: each carries a signature of its action and value so forged callbacks can be refused."""
+    sections = [card.text or card.summary]
+    for heading, body in (("Findings", findings_text(card, MATTERMOST)), ("Next steps", steps_text(card)),
+                          ("Sources", citations_text(card, MATTERMOST))):
+        if body:
+            sections.append(f"**{heading}**\n{body}")
+    if card.links:
+        sections.append(links_text(card, MATTERMOST))
+    attachment: dict[str, Any] = {
+        "fallback": headline(card),
+        "color": card_color(card),
+        "title": title_line(card),
+        "text": trim("\n\n".join(s for s in sections if s), MAX_MESSAGE),
+        "fields": [{"title": f.name, "value": f.value, "short": f.short} for f in card.fields],
+        "footer": trim("\n".join(t for t in (unavailable_text(card), card.footer) if t), 2000),
+    }
+    if card.buttons and action_url and action_secret:
+        attachment["actions"] = [
+            {"id": b.action.replace("_", "").replace("-", "")[:20] or "action", "name": b.label, "type": "button",
+             "style": b.style,
+             "integration": {"url": action_url, "context": {
+                 "action": b.action, "value": b.value, "signature": sign_action(action_secret, b.action, b.value),
+             }}}
+            for b in card.buttons
+        ]
+    return {"message": trim(headline(card), MAX_MESSAGE), "props": {"attachments": [attachment]}}
+
+
+class MattermostChannel:
+    platform = "mattermost"
+
+    def __init__(self, url: str, token: str, team: str = "", basepath: str = "/api/v4",
+                 timeout: float = 10.0, action_url: str | None = None, action_secret: str = "") -> None:
+        parts = urlsplit(url)
+        scheme = parts.scheme or "https"
+        port = parts.port or (443 if scheme == "https" else 80)
+        self.driver = Driver({"url": parts.hostname or url, "port": port, "scheme": scheme, "token": token,
+                              "basepath": basepath, "timeout": timeout})
+        self.driver.client.token = token  # a bot token needs no login round trip
+        self.team = team
+        self.render = partial(render_mattermost, action_url=action_url, action_secret=action_secret)
+        self._channel_ids: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def channel_id(self, channel: str) -> str:
+        """A 26-character id is used as is; a name is resolved once in the configured team."""
+        name = channel.lstrip("#~")
+        if len(name) == CHANNEL_ID_LENGTH and name.isalnum() and name.islower():
+            return name
+        with self._lock:
+            if name not in self._channel_ids:
+                if not self.team:
+                    raise ChatError(f"mattermost channel {channel!r} is a name but no team is configured",
+                                    retryable=False)
+                found = self._call(self.driver.channels.get_channel_by_name_and_team_name, self.team, name)
+                self._channel_ids[name] = str(found["id"])
+            return self._channel_ids[name]
+
+    def post(self, channel: str, card: Card) -> PostRef:
+        channel_id = self.channel_id(channel)
+        body = {"channel_id": channel_id, **self.render(card)}
+        created = self._call(self.driver.posts.create_post, body)
+        return PostRef(platform=self.platform, channel=channel_id, post_id=str(created["id"]))
+
+    def update(self, ref: PostRef, card: Card) -> None:
+        self._call(self.driver.posts.patch_post, ref.post_id, self.render(card))
+
+    def reply(self, ref: PostRef, text: str) -> PostRef:
+        created = self._call(self.driver.posts.create_post,
+                             {"channel_id": ref.channel, "message": trim(text, MAX_MESSAGE), "root_id": ref.post_id})
+        return PostRef(platform=self.platform, channel=ref.channel, post_id=str(created["id"]), thread_id=ref.post_id)
+
+    @staticmethod
+    def _call(method: Any, *args: Any) -> Any:
+        try:
+            return method(*args)
+        except FATAL_ERRORS as exc:
+            raise ChatError(f"mattermost API error: {type(exc).__name__}: {exc}", retryable=False) from None
+        except requests.HTTPError as exc:
+            response = exc.response
+            status = response.status_code if response is not None else 0
+            if status == 429:
+                headers = response.headers if response is not None else {}
+                retry_after = _retry_after(headers)
+                raise ChatError("mattermost rate limited", retryable=True, retry_after=retry_after,
+                                status=429) from None
+            raise ChatError(f"mattermost API error: HTTP {status}", retryable=status >= 500, status=status) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise ChatError(f"mattermost unreachable: {exc}", retryable=True) from None
+
+
+def _retry_after(headers: Any) -> float:
+    """Mattermost sends X-Ratelimit-Reset (seconds until the window resets); Retry-After if a proxy does."""
+    for name in ("Retry-After", "X-Ratelimit-Reset"):
+        value = headers.get(name)
+        if value:
+            try:
+                return float(value)
+            except ValueError:
+                continue
+    return 1.0
