@@ -65,6 +65,25 @@ def ingest(
         typer.echo(f"ingested {summary.line()}")
 
 
+@app.command("sync")
+def sync(as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON")) -> None:
+    """Bring the index up to date with the bundled runbooks and the configured folders
+    (knowledge.sources); `opsbot up` runs this in the background at start."""
+    from knowledge.service import ensure_ingested
+
+    settings = _settings(None)
+    try:
+        summary = ensure_ingested(settings)
+    except KnowledgeError as exc:
+        fail(f"knowledge sync failed (cards will carry no citations): {exc}")
+    for error in summary.errors:
+        typer.echo(f"opsbot: skipped {error}", err=True)
+    if as_json:
+        print_json_line(summary)
+    else:
+        typer.echo(f"knowledge sync: {summary.line()}")
+
+
 @app.command("search")
 def search(
     query: str | None = typer.Argument(None, help="What to look for (omit with --batch)"),

@@ -47,6 +47,7 @@ def up(
             fail(f"could not start the embedded Valkey: {exc}")
     settings = settings_or_exit()
     children: list[subprocess.Popen[bytes]] = []
+    sync: subprocess.Popen[bytes] | None = None
     stopping = False
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -60,6 +61,9 @@ def up(
             # Own process group: Ctrl-C reaches us once and we stop the children in order.
             children.append(subprocess.Popen([sys.executable, "-m", "bot", role], start_new_session=True))
         _banner(settings, embedded=valkey is not None)
+        # The knowledge index is refreshed beside the running bot: cards flow at once and gain
+        # citations as soon as the index exists. A failure is reported and the bot keeps running.
+        sync = _start_knowledge_sync(settings)
         while not stopping:
             dead = [c for c in children if c.poll() is not None]
             if dead:
@@ -68,12 +72,18 @@ def up(
                 break
             time.sleep(0.2)
     finally:
-        _stop_children(children)
+        _stop_children(children + ([sync] if sync is not None else []))
         if valkey is not None:
             valkey.stop()
     typer.echo("opsbot stopped.", err=True)
     if any(c.returncode not in (0, -signal.SIGTERM, None) for c in children) and not stopping:
         raise typer.Exit(1)
+
+
+def _start_knowledge_sync(settings: Settings) -> subprocess.Popen[bytes] | None:
+    if not settings.knowledge.enabled:
+        return None
+    return subprocess.Popen([sys.executable, "-m", "bot", "knowledge", "sync"], start_new_session=True)
 
 
 def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
