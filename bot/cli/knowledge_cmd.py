@@ -68,7 +68,7 @@ def ingest(
 @app.command("sync")
 def sync(as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON")) -> None:
     """Bring the index up to date with the bundled runbooks and the configured folders
-    (knowledge.sources); `opsbot up` runs this in the background at start."""
+    (knowledge.folders); `opsbot up` runs this in the background at start."""
     from knowledge.service import ensure_ingested
 
     settings = _settings(None)
