@@ -8,13 +8,14 @@ diagnosis to the triage card of a Ceph alert.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 
 from bot.cards import Card, CardField, CardKind, CardStatus, Link
 from bot.config import Settings
 from bot.events import AlertGroup, Command
-from bot.models import Citation, Evidence, Severity, Step, Unavailable
+from bot.models import Citation, Evidence, Unavailable
+from handlers import diagnosis_common
+from handlers.diagnosis_common import strip_fences, unique_steps
 from handlers.triage import Enrichment
 from integrations.ceph.analyzer import CephDiagnosis, analyze
 from integrations.ceph.catalogue import code_for_summary
@@ -23,7 +24,6 @@ from integrations.ceph.parsers import PasteError, parse_paste
 from integrations.ceph.transports import CephUnavailable, collect
 
 log = logging.getLogger(__name__)
-KNOWLEDGE_K = 3
 MAX_CARD_CHECKS = 12
 # labels that may name a cluster in an alert (ceph-mixin alerts carry the exporter's job/cluster)
 CLUSTER_LABELS = ("ceph_cluster", "cluster", "fsid", "ceph_fsid", "job")
@@ -66,10 +66,7 @@ def diagnosis_card(diagnosis: CephDiagnosis, *, target: str, citations: Sequence
     commands to run, cautions, doc links, retrieved runbooks and an optional LLM explanation."""
     ref = evidence_id(diagnosis)
     findings = [c.to_finding(ref) for c in diagnosis.checks[:MAX_CARD_CHECKS]]
-    steps: list[Step] = []
-    for step in (s for c in diagnosis.checks if not c.muted for s in c.commands):
-        if step not in steps:
-            steps.append(step)
+    steps = unique_steps(s for c in diagnosis.checks if not c.muted for s in c.commands)
     text: list[str] = []
     if explanation:
         text.append(explanation)
@@ -108,13 +105,11 @@ def diagnosis_card(diagnosis: CephDiagnosis, *, target: str, citations: Sequence
 
 
 def unavailable_card(target: str, reason: str) -> Card:
-    return Card(kind=CardKind.diagnosis, status=CardStatus.degraded, title=f"Ceph {target}: not reachable",
-                severity=Severity.error, summary=reason,
-                unavailable=[Unavailable(source=f"ceph:{target}", reason=reason)], footer="ceph diagnosis")
+    return diagnosis_common.unavailable_card("Ceph", target, reason)
 
 
 def usage_card(message: str = "") -> Card:
-    return Card(kind=CardKind.help, status=CardStatus.done, title="/ceph", summary=message, text=USAGE)
+    return diagnosis_common.usage_card("/ceph", USAGE, message)
 
 
 def handle_command(cmd: Command, settings: Settings) -> Card:
@@ -138,25 +133,11 @@ def handle_command(cmd: Command, settings: Settings) -> Card:
 
 
 def related_knowledge(diagnosis: CephDiagnosis, settings: Settings) -> list[Citation]:
-    """Runbooks about the top checks, when a knowledge index exists; never fails the card."""
+    """Runbooks about the top active checks."""
     active = [c for c in diagnosis.checks if not c.muted][:3]
-    if not active or not settings.knowledge.enabled:
+    if not active:
         return []
-    from knowledge.service import get_retriever, index_exists
-
-    if not index_exists(settings):
-        return []
-    query = "Ceph " + "; ".join(f"{c.code} {c.summary}" for c in active)
-    try:
-        results = get_retriever(settings).search(query, KNOWLEDGE_K)
-    except Exception as exc:  # the diagnosis stands without citations
-        log.warning("ceph diagnosis: knowledge retrieval failed: %s: %s", type(exc).__name__, exc)
-        return []
-    return [Citation(source=r.source, title=r.title, section=r.section, score=r.score, url=r.url) for r in results]
-
-
-def strip_fences(text: str) -> str:
-    return re.sub(r"^```\w*\s*$", "", text.strip(), flags=re.MULTILINE).strip()
+    return diagnosis_common.related_knowledge("Ceph " + "; ".join(f"{c.code} {c.summary}" for c in active), settings)
 
 
 # --- alert triage ---------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from bot.cards import Card, CardField, CardKind, CardStatus
 from bot.config import Settings
 from bot.events import AlertGroup, Command
-from bot.models import Citation, Evidence, Severity, Step, Unavailable
+from bot.models import Citation, Evidence, Severity, Unavailable
+from handlers import diagnosis_common
+from handlers.diagnosis_common import strip_fences, unique_steps
 from handlers.triage import Enrichment
 from integrations.redis.analyzer import analyze
 from integrations.redis.client import RedisUnavailable
@@ -26,7 +28,6 @@ from integrations.redis.parsers import PasteError, split_paste
 # Labels that may name a Redis server in an alert (redis_exporter uses `instance`, often as redis://host:port).
 INSTANCE_LABELS = ("redis_instance", "instance", "addr", "redis", "service", "target")
 MAX_INSTANCES_PER_ALERT = 3
-KNOWLEDGE_K = 3
 log = logging.getLogger(__name__)
 USAGE = ("`/redis INSTANCE [latency|memory|replication|clients] [symptom]` diagnoses a configured instance live; "
          "`/redis` followed by pasted INFO, SLOWLOG GET, LATENCY LATEST output or redis log lines diagnoses "
@@ -68,10 +69,7 @@ def diagnosis_card(diagnosis: Diagnosis, *, target: str, citations: Sequence[Cit
     primary = diagnosis.primary
     ref = _evidence_id(diagnosis)
     findings = [f.to_finding(ref) for f in diagnosis.findings]
-    steps: list[Step] = []
-    for step in (s for f in findings for s in f.steps):
-        if step not in steps:
-            steps.append(step)
+    steps = unique_steps(s for f in findings for s in f.steps)
     text = [f"Symptom: {diagnosis.symptom}"] if diagnosis.symptom else []
     if explanation:
         text.append(explanation)
@@ -96,19 +94,17 @@ def diagnosis_card(diagnosis: Diagnosis, *, target: str, citations: Sequence[Cit
 
 
 def unavailable_card(target: str, reason: str) -> Card:
-    return Card(kind=CardKind.diagnosis, status=CardStatus.degraded, title=f"Redis {target}: not reachable",
-                severity=Severity.error, summary=reason,
-                unavailable=[Unavailable(source=f"redis:{target}", reason=reason)], footer="redis diagnosis")
+    return diagnosis_common.unavailable_card("Redis", target, reason)
 
 
 def usage_card(message: str = "") -> Card:
-    return Card(kind=CardKind.help, status=CardStatus.done, title="/redis", summary=message, text=USAGE)
+    return diagnosis_common.usage_card("/redis", USAGE, message)
 
 
 def handle_command(cmd: Command, settings: Settings) -> Card:
     """`/redis NAME [focus] [symptom]` (live) or `/redis` + pasted output."""
     config = settings.redis_diagnosis
-    text = _strip_fences(cmd.text)
+    text = strip_fences(cmd.text)
     if not text:
         return usage_card()
     first = text.split(None, 1)[0]
@@ -130,24 +126,11 @@ def handle_command(cmd: Command, settings: Settings) -> Card:
 
 
 def related_knowledge(diagnosis: Diagnosis, settings: Settings) -> list[Citation]:
-    """Runbooks and docs about the top findings, when a knowledge index exists; never fails the card."""
-    if not diagnosis.findings or not settings.knowledge.enabled:
-        return []
-    from knowledge.service import get_retriever, index_exists
-
-    if not index_exists(settings):
+    """Runbooks and docs about the top findings."""
+    if not diagnosis.findings:
         return []
     query = "Redis " + "; ".join(f"{f.code} {f.title}" for f in diagnosis.findings[:3])
-    try:
-        results = get_retriever(settings).search(query, KNOWLEDGE_K)
-    except Exception as exc:  # the diagnosis stands without citations
-        log.warning("redis diagnosis: knowledge retrieval failed: %s: %s", type(exc).__name__, exc)
-        return []
-    return [Citation(source=r.source, title=r.title, section=r.section, score=r.score, url=r.url) for r in results]
-
-
-def _strip_fences(text: str) -> str:
-    return re.sub(r"^```\w*\s*$", "", text.strip(), flags=re.MULTILINE).strip()
+    return diagnosis_common.related_knowledge(query, settings)
 
 
 def _evidence_id(diagnosis: Diagnosis) -> str:

@@ -130,6 +130,10 @@ def test_triage_card_cites_bundled_runbook_and_similar_postmortem(
     first = service.ensure_ingested(settings)
     assert first.files_added == len(list(service.bundled_runbooks_dir().glob("*.md"))) + 2
     assert service.ensure_ingested(settings).changed is False  # fast and idle when nothing changed
+    synced = opsbot("knowledge", "sync", "--json")  # what `opsbot up` runs at start
+    assert synced.exit_code == 0, synced.output
+    assert (json.loads(synced.stdout)["files_unchanged"], json.loads(synced.stdout)["chunks_added"]) == (
+        first.files_added, 0)
 
     group = webhook(summary="Pod payments/auth is crash looping",
                     description="Container restarted 5 times in 10 minutes (OOMKilled, exit code 137).")

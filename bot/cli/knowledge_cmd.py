@@ -1,7 +1,8 @@
-"""`opsbot knowledge ingest|search|stats`: build and query the runbook/post-mortem index."""
+"""`opsbot knowledge ingest|sync|search|stats`: build and query the runbook/post-mortem index."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,9 +15,10 @@ from knowledge.config import DOC_TYPES, DocType, KnowledgeSettings
 from knowledge.errors import KnowledgeError
 
 if TYPE_CHECKING:
+    from knowledge.ingest import IngestSummary
     from knowledge.retrieval import SearchResult
 
-app = typer.Typer(help="Runbooks, post-mortems and docs: ingest, search, stats.", no_args_is_help=True)
+app = typer.Typer(help="Runbooks, post-mortems and docs: ingest, sync, search, stats.", no_args_is_help=True)
 
 DOC_TYPE_HELP = f"One of: {', '.join(DOC_TYPES)}"
 
@@ -53,16 +55,7 @@ def ingest(
 
     kind = _doc_type(doc_type)
     settings = _settings(collection)
-    try:
-        summary = ingest_paths(settings, paths, doc_type=kind, progress=not as_json)
-    except KnowledgeError as exc:
-        fail(str(exc))
-    for error in summary.errors:
-        typer.echo(f"opsbot: skipped {error}", err=True)
-    if as_json:
-        print_json_line(summary)
-    else:
-        typer.echo(f"ingested {summary.line()}")
+    _run_ingest(lambda: ingest_paths(settings, paths, doc_type=kind, progress=not as_json), "ingested", "", as_json)
 
 
 @app.command("sync")
@@ -72,16 +65,22 @@ def sync(as_json: bool = typer.Option(False, "--json", help="Print the summary a
     from knowledge.service import ensure_ingested
 
     settings = _settings(None)
+    _run_ingest(lambda: ensure_ingested(settings), "knowledge sync:",
+                "knowledge sync failed (cards will carry no citations): ", as_json)
+
+
+def _run_ingest(run: Callable[[], IngestSummary], done: str, failed: str, as_json: bool) -> None:
+    """Run an ingest, report skipped files on stderr and the summary on stdout; errors exit 1."""
     try:
-        summary = ensure_ingested(settings)
+        summary = run()
     except KnowledgeError as exc:
-        fail(f"knowledge sync failed (cards will carry no citations): {exc}")
+        fail(f"{failed}{exc}")
     for error in summary.errors:
         typer.echo(f"opsbot: skipped {error}", err=True)
     if as_json:
         print_json_line(summary)
     else:
-        typer.echo(f"knowledge sync: {summary.line()}")
+        typer.echo(f"{done} {summary.line()}")
 
 
 @app.command("search")
