@@ -15,8 +15,8 @@ from aiohttp import web
 
 from bot.cards import Card
 from bot.celery_app import QUEUE_COLLECT
-from bot.commands import instant_reply, normalise
-from bot.events import Command
+from bot.commands import command_for_mention, instant_reply, normalise
+from bot.events import Command, Mention
 from bot.web import DEDUPE_PREFIX, PUBLISHER, SETTINGS
 
 log = logging.getLogger("opsbot.commands")
@@ -32,11 +32,20 @@ class Accepted:
 
 
 async def accept_command(app: web.Application, cmd: Command, request_id: str) -> Accepted:
-    settings = app[SETTINGS]
     cmd = normalise(cmd)
-    card = instant_reply(cmd, settings)
+    card = instant_reply(cmd, app[SETTINGS])
     if card is not None:
         return Accepted(card=card)
+    return await queue_command(app, cmd, request_id)
+
+
+async def accept_mention(app: web.Application, mention: Mention, request_id: str) -> Accepted:
+    """A mention has no inline answer on either platform: even help is posted by a worker."""
+    return await queue_command(app, command_for_mention(mention), request_id)
+
+
+async def queue_command(app: web.Application, cmd: Command, request_id: str) -> Accepted:
+    settings = app[SETTINGS]
     command_key = f"command:{cmd.platform}:{request_id}"
     try:
         await app[PUBLISHER].publish_once(

@@ -2,8 +2,9 @@
 
 `/oncall help` is answered inline (it needs no data). Everything else is acknowledged at once and
 run by the `run_command` Celery task, which posts a "working" card and updates it with the result.
-`/oncall ceph …` and `/oncall redis …` are the same as `/ceph …` and `/redis …`, so a workspace
-that registers only `/oncall` still reaches every command.
+`/oncall ceph …`, `/oncall redis …` and `/oncall ask …` are the same as `/ceph …`, `/redis …` and
+`/ask …`, so a workspace that registers only `/oncall` still reaches every command. A mention of
+the bot becomes the command its text asks for.
 """
 
 from __future__ import annotations
@@ -13,20 +14,26 @@ from collections.abc import Callable
 
 from bot.cards import Card, CardKind, CardStatus
 from bot.config import Settings
-from bot.events import Command
+from bot.events import Command, Mention
 from bot.models import Severity, Unavailable
-from handlers import ceph, redis
+from handlers import ask, ceph, redis
 from handlers.help import help_card
+from handlers.intents import route
 
 log = logging.getLogger("opsbot.commands")
 
 CommandHandler = Callable[[Command, Settings], Card]
 
 HANDLERS: dict[str, CommandHandler] = {
+    "ask": ask.handle_command,
     "ceph": ceph.handle_command,
     "redis": redis.handle_command,
 }
 UMBRELLA = "oncall"
+NOT_YET = {
+    "logs": "Questions about logs need `/logs`, which this version does not have yet.",
+    "config": "Reviewing pasted configuration is not available in this version.",
+}
 
 
 def normalise(cmd: Command) -> Command:
@@ -47,8 +54,18 @@ def instant_reply(cmd: Command, settings: Settings) -> Card | None:
         return None
     if cmd.name == UMBRELLA and cmd.text.split(" ", 1)[0].lower() in ("", "help"):
         return help_card(settings)
+    if cmd.name in NOT_YET:
+        return help_card(settings, message=NOT_YET[cmd.name])
     asked = f"/{cmd.name} {cmd.text}".strip()
     return help_card(settings, message=f"I don't know `{asked[:100]}`. Here is what I can do:")
+
+
+def command_for_mention(mention: Mention) -> Command:
+    """A mention becomes the command its text asks for (rules in handlers.intents)."""
+    intent = route(mention.text)
+    name = UMBRELLA if intent.kind == "help" else intent.kind
+    return Command(platform=mention.platform, channel=mention.channel, user=mention.user, name=name,
+                   text=intent.text or "help", thread_id=mention.thread_id)
 
 
 def working_card(cmd: Command) -> Card:
@@ -59,7 +76,9 @@ def working_card(cmd: Command) -> Card:
 
 def execute(cmd: Command, settings: Settings) -> Card:
     """Run a command's handler; a failure becomes a degraded card, never a traceback in the channel."""
-    handler = HANDLERS[cmd.name]
+    handler = HANDLERS.get(cmd.name)
+    if handler is None:  # help and what this version cannot do yet (mentions are always queued)
+        return instant_reply(cmd, settings) or help_card(settings)
     try:
         return handler(cmd, settings)
     except Exception as exc:  # the card must arrive whatever the handler does

@@ -24,6 +24,10 @@ from pydantic_settings import (
 )
 
 from integrations.ceph.config import CephDiagnosisSettings
+from integrations.kubernetes.config import KubernetesSettings
+from integrations.llm.config import LLMSettings
+from integrations.opensearch.config import OpenSearchSettings
+from integrations.prometheus.config import PrometheusSettings
 from integrations.redis.config import RedisDiagnosisSettings
 from knowledge.config import KnowledgeSettings
 
@@ -99,6 +103,9 @@ class MattermostSettings(BaseModel):
     command_tokens: list[SecretStr] = Field(
         default_factory=list, description="tokens of the slash commands that point at this bot"
     )
+    outgoing_tokens: list[SecretStr] = Field(
+        default_factory=list, description="tokens of the outgoing webhooks (mentions) that point at this bot"
+    )
     basepath: str = "/api/v4"
     action_secret: SecretStr | None = Field(
         None, description="signs button callbacks; buttons appear only with this and web.public_url set"
@@ -158,6 +165,10 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     redis_diagnosis: RedisDiagnosisSettings = Field(default_factory=RedisDiagnosisSettings)
     ceph: CephDiagnosisSettings = Field(default_factory=CephDiagnosisSettings)
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
+    opensearch: OpenSearchSettings = Field(default_factory=OpenSearchSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @field_validator("redis_url")
     @classmethod

@@ -1,5 +1,5 @@
-"""Mattermost ingress: slash commands at /mattermost/command and button callbacks at
-/mattermost/action.
+"""Mattermost ingress: slash commands at /mattermost/command, mentions through an outgoing webhook
+at /mattermost/mention, and button callbacks at /mattermost/action.
 
 Mattermost sends each slash command as a form post carrying the command's token (also as
 `Authorization: Token …`); it is compared in constant time with the configured tokens and a
@@ -15,14 +15,15 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.command_intake import accept_command, ack_text
-from bot.events import Command
+from bot.command_intake import accept_command, accept_mention, ack_text
+from bot.events import Command, Mention
 from integrations.mattermost import render_mattermost, verify_action
 
 log = logging.getLogger("opsbot.mattermost")
 
 COMMAND_TOKENS: web.AppKey[list[str]] = web.AppKey("mattermost_command_tokens", list)
 ACTION_SECRET: web.AppKey[str] = web.AppKey("mattermost_action_secret", str)
+OUTGOING_TOKENS: web.AppKey[list[str]] = web.AppKey("mattermost_outgoing_tokens", list)
 
 
 def _token_ok(presented: str, tokens: list[str]) -> bool:
@@ -55,6 +56,31 @@ async def mattermost_command(request: web.Request) -> web.Response:
     return web.json_response({"response_type": "ephemeral", "text": accepted.error or ack_text(cmd.name, cmd.text)})
 
 
+async def mattermost_mention(request: web.Request) -> web.Response:
+    """An outgoing webhook (trigger word such as `@opsbot`): the text becomes a command and the card
+    is posted by a worker; the empty answer posts nothing in the meantime."""
+    if request.content_type == "application/json":
+        try:
+            payload: Any = await request.json()
+        except ValueError:
+            return _error(400, "expected a JSON body")
+        payload = payload if isinstance(payload, dict) else {}
+    else:
+        payload = dict(await request.post())
+    if not _token_ok(str(payload.get("token", "")), request.app[OUTGOING_TOKENS]):
+        log.warning("mattermost mention refused: wrong or missing token")
+        return _error(401, "invalid webhook token")
+    if not payload.get("channel_id"):
+        return _error(400, "an outgoing webhook needs the field channel_id")
+    text = str(payload.get("text", ""))
+    trigger = str(payload.get("trigger_word", ""))
+    mention = Mention(platform="mattermost", channel=str(payload["channel_id"]), user=str(payload.get("user_name", "")),
+                      text=text[len(trigger):] if trigger and text.startswith(trigger) else text,
+                      thread_id=str(payload.get("post_id", "")) or None)
+    accepted = await accept_mention(request.app, mention, str(payload.get("post_id", "")) or str(payload["channel_id"]))
+    return web.json_response({"text": accepted.error} if accepted.error else {})
+
+
 async def mattermost_action(request: web.Request) -> web.Response:
     try:
         body: Any = await request.json()
@@ -72,8 +98,11 @@ async def mattermost_action(request: web.Request) -> web.Response:
     return web.json_response({"ephemeral_text": f"The button `{action}` is not supported by this version."})
 
 
-def add_mattermost_routes(app: web.Application, *, command_tokens: list[str], action_secret: str) -> None:
+def add_mattermost_routes(app: web.Application, *, command_tokens: list[str], action_secret: str,
+                          outgoing_tokens: list[str]) -> None:
     app[COMMAND_TOKENS] = command_tokens
     app[ACTION_SECRET] = action_secret
+    app[OUTGOING_TOKENS] = outgoing_tokens
     app.router.add_post("/mattermost/command", mattermost_command)
+    app.router.add_post("/mattermost/mention", mattermost_mention)
     app.router.add_post("/mattermost/action", mattermost_action)

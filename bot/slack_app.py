@@ -2,7 +2,8 @@
 
 Bolt checks the signing secret (HMAC of the body and timestamp, 5-minute replay window) on every
 request and answers 401 itself. Slash commands are acknowledged within Slack's 3 s: help inline,
-anything else with a short note while a worker builds the card. Socket Mode (no public URL needed)
+anything else with a short note while a worker builds the card. Mentions of the bot (`app_mention`
+events) become the command their text asks for (handlers.intents). Socket Mode (no public URL needed)
 is an option: the same listeners, fed by a WebSocket instead of HTTP.
 """
 
@@ -17,8 +18,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.command_intake import accept_command, ack_text
-from bot.events import Command
+from bot.command_intake import accept_command, accept_mention, ack_text
+from bot.events import Command, Mention
 from integrations.slack import render_slack
 
 log = logging.getLogger("opsbot.slack")
@@ -42,6 +43,14 @@ def build_bolt_app(app: web.Application, *, signing_secret: str, bot_token: str,
             await ack(response_type="ephemeral", text=text, blocks=blocks)
         else:
             await ack(response_type="ephemeral", text=accepted.error or ack_text(cmd.name, cmd.text))
+
+    @bolt.event("app_mention")
+    async def on_mention(event: dict[str, Any], body: dict[str, Any]) -> None:
+        # Bolt acknowledges events itself; Slack re-sends an event it thinks was lost, and the
+        # event_id makes that a duplicate, not a second card.
+        mention = Mention(platform="slack", channel=event.get("channel", ""), user=event.get("user", ""),
+                          text=event.get("text", ""), thread_id=event.get("thread_ts") or event.get("ts"))
+        await accept_mention(app, mention, str(body.get("event_id") or event.get("ts", "")))
 
     @bolt.action(ANY)
     async def on_action(ack: AsyncAck, action: dict[str, Any]) -> None:

@@ -68,12 +68,14 @@ def add_chat_routes(app: web.Application, settings: Settings) -> None:
         add_slack_routes(app, signing_secret=settings.slack.signing_secret.get_secret_value(),
                          bot_token=settings.slack.bot_token.get_secret_value(), api_url=settings.slack.api_url,
                          app_token=app_token.get_secret_value() if app_token else None)
-    if settings.mattermost.command_tokens:
+    mattermost = settings.mattermost
+    if mattermost.command_tokens or mattermost.outgoing_tokens:
         from bot.mattermost_routes import add_mattermost_routes
 
-        secret = settings.mattermost.action_secret
-        add_mattermost_routes(app, command_tokens=[t.get_secret_value() for t in settings.mattermost.command_tokens],
-                              action_secret=secret.get_secret_value() if secret else "")
+        add_mattermost_routes(app, command_tokens=[t.get_secret_value() for t in mattermost.command_tokens],
+                              action_secret=mattermost.action_secret.get_secret_value() if mattermost.action_secret
+                              else "",
+                              outgoing_tokens=[t.get_secret_value() for t in mattermost.outgoing_tokens])
 
 
 async def _close(app: web.Application) -> None:

@@ -45,6 +45,12 @@ class KnowledgeSettings(BaseModel):
     chunk_tokens: int = Field(256, ge=32, le=8192, description="word-pieces per chunk, heading path included")
     chunk_overlap: int = Field(32, ge=0, le=256, description="word-pieces repeated from the previous chunk")
     batch_size: int = Field(32, ge=1, le=1024, description="chunks per embedding request")
+    ask_k: int = Field(4, ge=1, le=10, description="sections an /ask answer draws on")
+    ask_min_similarity: float = Field(
+        0.5, ge=0, le=1, description="below this (question vs best section, cosine or term coverage) /ask says "
+        "nothing was found and lists the nearest documents instead of answering"
+    )
+    answer_cache_ttl_s: int = Field(600, ge=0, description="identical /ask questions reuse the answer this long")
 
     @field_validator("openai_url", "qdrant_url")
     @classmethod

@@ -18,11 +18,14 @@ from bot.web import create_app
 from integrations.mattermost import sign_action
 from tests.chat_requests import (
     MATTERMOST_COMMAND_TOKEN,
+    MATTERMOST_OUTGOING_TOKEN,
     SLACK_SIGNING_SECRET,
     mattermost_command,
     mattermost_headers,
+    mattermost_outgoing,
     slack_command,
     slack_headers,
+    slack_mention_event,
 )
 from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
 
@@ -40,7 +43,8 @@ async def client(clean_redis: redis_lib.Redis, redis_url: str, fake_slack: FakeS
     settings = load_settings(
         redis_url=redis_url,
         slack={"bot_token": BOT_TOKEN, "signing_secret": SLACK_SIGNING_SECRET, "api_url": fake_slack.api_url},
-        mattermost={"command_tokens": [MATTERMOST_COMMAND_TOKEN], "action_secret": ACTION_SECRET},
+        mattermost={"command_tokens": [MATTERMOST_COMMAND_TOKEN], "action_secret": ACTION_SECRET,
+                    "outgoing_tokens": [MATTERMOST_OUTGOING_TOKEN]},
     )
     async with TestClient(TestServer(create_app(settings))) as test_client:
         yield test_client
@@ -136,3 +140,41 @@ async def test_mattermost_action_signature_is_checked(client: TestClient) -> Non
     assert "ephemeral_text" in await genuine.json()
     broken = await client.post("/mattermost/action", data="not json", headers={"Content-Type": "application/json"})
     assert broken.status == 400
+
+
+def _queued_payloads(client: redis_lib.Redis) -> list[dict[str, Any]]:
+    return [json.loads(base64.b64decode(m["body"]))[0][1] for m in _queued_commands(client)]
+
+
+async def test_slack_mention_is_routed_and_queued_once(client: TestClient, clean_redis: redis_lib.Redis) -> None:
+    body = slack_mention_event("<@U0BOT001> how do I restart an OSD safely?", event_id="Ev0MENTION1")
+    headers = slack_headers(body, content_type="application/json")
+    for _ in range(2):  # Slack re-sends an event it thinks was lost: same event_id, one task
+        resp = await client.post("/slack/events", data=body, headers=headers)
+        assert resp.status == 200
+    (command,) = _queued_payloads(clean_redis)
+    assert (command["name"], command["text"], command["channel"]) == ("ask", "how do I restart an OSD safely?",
+                                                                      "C0ONCALL1")
+    forged = await client.post("/slack/events", data=body, headers=slack_headers(body, secret="x",
+                                                                                content_type="application/json"))
+    assert forged.status == 401
+
+
+async def test_slack_url_verification_challenge_is_answered(client: TestClient) -> None:
+    body = json.dumps({"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                       "type": "url_verification"})
+    resp = await client.post("/slack/events", data=body, headers=slack_headers(body, content_type="application/json"))
+    assert resp.status == 200
+    assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in await resp.text()
+
+
+async def test_mattermost_mention_webhook(client: TestClient, clean_redis: redis_lib.Redis) -> None:
+    paste = "HEALTH_WARN 1 osds down\n[WRN] OSD_DOWN: 1 osds down\n    osd.2 is down"
+    wrong = await client.post("/mattermost/mention", data=mattermost_outgoing(paste, "chan1", "wrong"),
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert wrong.status == 401
+    resp = await client.post("/mattermost/mention", data=mattermost_outgoing(paste, "chan1", MATTERMOST_OUTGOING_TOKEN),
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert resp.status == 200 and await resp.json() == {}
+    (command,) = _queued_payloads(clean_redis)
+    assert command["name"] == "ceph" and command["text"].startswith("HEALTH_WARN")

@@ -15,11 +15,14 @@ import redis as redis_lib
 
 from tests.chat_requests import (
     MATTERMOST_COMMAND_TOKEN,
+    MATTERMOST_OUTGOING_TOKEN,
     SLACK_SIGNING_SECRET,
     mattermost_command,
     mattermost_headers,
+    mattermost_outgoing,
     slack_command,
     slack_headers,
+    slack_mention_event,
 )
 from tests.fakes import mattermost_api, slack_api
 from tests.fakes.mattermost_api import FakeMattermost
@@ -51,6 +54,8 @@ def stack(redis_url: str, tmp_path_factory: pytest.TempPathFactory, slack: FakeS
            "OPSBOT_MATTERMOST__URL": mattermost.base_url, "OPSBOT_MATTERMOST__TOKEN": mattermost_api.BOT_TOKEN,
            "OPSBOT_MATTERMOST__TEAM": "ops",
            "OPSBOT_MATTERMOST__COMMAND_TOKENS": json.dumps([MATTERMOST_COMMAND_TOKEN]),
+           "OPSBOT_MATTERMOST__OUTGOING_TOKENS": json.dumps([MATTERMOST_OUTGOING_TOKEN]),
+           "OPSBOT_KNOWLEDGE__BUNDLED_RUNBOOKS": "false",
            "OPSBOT_ROUTING__DEFAULT_CHANNEL": "oncall"}
     with bot_stack(redis_url, tmp_path_factory.mktemp("chat-stack"), env) as running:
         yield running
@@ -89,6 +94,28 @@ def test_mattermost_redis_paste_is_diagnosed_in_place(stack: BotStack, mattermos
     wait_until(lambda: "OOM_WRITES_REJECTED" in json.dumps(current()), timeout=30, what="redis diagnosis")
     assert "Redis" in current()["title"]
     assert len(_in_channel(mattermost.created, channel)) == 1
+
+
+def test_mentions_post_their_card_on_both_platforms(stack: BotStack, slack: FakeSlack,
+                                                   mattermost: FakeMattermost) -> None:
+    since = time.time()
+    body = slack_mention_event("<@U0BOT001> help", channel_id="C0STORAGE")
+    status, _ = stack.post_form("/slack/events", body, slack_headers(body, content_type="application/json"))
+    assert status == 200
+    wait_until(lambda: "what I can do" in json.dumps(_in_channel(slack.posts, "C0STORAGE", since)), timeout=30,
+               what="help card for a Slack mention")
+
+    channel = mattermost.channel_id("oncall")
+    form = mattermost_outgoing("how do I restart an OSD?", channel, MATTERMOST_OUTGOING_TOKEN)
+    status, _ = stack.post_form("/mattermost/mention", form, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200
+
+    def answered() -> bool:
+        (post,) = _in_channel(mattermost.created, channel, since)
+        return "nothing is indexed yet" in json.dumps(mattermost.posts[post["id"]])
+
+    # No index in this stack: the answer card still arrives and says why it cannot answer.
+    wait_until(answered, timeout=30, what="answer card for a Mattermost mention")
 
 
 def test_slack_oncall_help_in_the_running_bot(stack: BotStack) -> None:

@@ -1,0 +1,215 @@
+"""/ask, `opsbot ask` and question mentions: answers from the knowledge base, always with citations.
+
+Retrieval is hybrid (knowledge.retrieval). Whether anything relevant was found is decided by the
+best section's similarity to the question: the cosine of their embeddings, or for Russian (which
+MiniLM does not cover) the share of the question's terms the section contains. Below
+`knowledge.ask_min_similarity` the answer says so and lists the nearest documents instead of
+inventing one. Without an LLM the answer is the best matching sections, quoted briefly.
+Identical questions (same words, filters and k) within `knowledge.answer_cache_ttl_s` reuse the
+answer from Redis.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import cast
+
+import redis
+from pydantic import BaseModel, Field
+
+from bot.cards import Card, CardKind, CardStatus
+from bot.config import Settings
+from bot.events import Command
+from bot.models import Citation, Unavailable
+from knowledge.retrieval import SearchResult
+from knowledge.sparse import tokenize
+
+log = logging.getLogger(__name__)
+CACHE_PREFIX = "opsbot:ask:"
+EXCERPT_CHARS = 300
+SECTION_SHARE = 0.8  # once an answer is found, sections this close to the threshold join it
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+
+USAGE = "`/ask QUESTION` answers from the runbooks, post-mortems and docs in the knowledge base, with citations."
+
+
+class AskCitation(BaseModel):
+    source: str
+    title: str
+    section: str
+    score: float
+    url: str | None = None
+
+
+class AskResult(BaseModel):
+    """What `opsbot ask --json` prints and the /ask card shows."""
+
+    question: str
+    answer: str
+    citations: list[AskCitation] = Field(default_factory=list)
+    found: bool
+    used_llm: bool = False
+    relevance: float = 0.0
+    cached: bool = False
+
+
+def is_russian(text: str) -> bool:
+    return len(_CYRILLIC.findall(text)) > len(text) / 4
+
+
+def term_coverage(question: str, text: str) -> float:
+    """Share of the question's (stemmed, stop-word-free) terms that the text contains."""
+    asked = set(tokenize(question))
+    return len(asked & set(tokenize(text))) / len(asked) if asked else 0.0
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    norm = math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
+    return sum(x * y for x, y in zip(a, b, strict=True)) / norm if norm else 0.0
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The start of a section, cut at a sentence or word boundary, without its heading line."""
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#")).strip()
+    body = re.sub(r"\s+", " ", body)
+    if len(body) <= limit:
+        return body
+    cut = body[:limit]
+    end = max(cut.rfind(". "), cut.rfind("; "))
+    return (cut[: end + 1] if end > limit // 2 else cut[: cut.rfind(" ")]) + " …"
+
+
+def cache_key(question: str, k: int, doc_types: list[str] | None) -> str:
+    normalised = " ".join(question.lower().split())
+    digest = hashlib.sha256(json.dumps([normalised, k, sorted(doc_types or [])]).encode()).hexdigest()
+    return CACHE_PREFIX + digest[:32]
+
+
+@cache
+def _redis(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=1.0)
+
+
+class AnswerCache:
+    """Answers in Redis with a TTL; a cache that cannot be reached is skipped, never an error."""
+
+    def __init__(self, client: redis.Redis | None, ttl_s: int) -> None:
+        self.client = client if ttl_s > 0 else None
+        self.ttl_s = ttl_s
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AnswerCache:
+        client = _redis(settings.redis_url) if settings.redis_url else None
+        return cls(client, settings.knowledge.answer_cache_ttl_s)
+
+    def get(self, key: str) -> AskResult | None:
+        if self.client is None:
+            return None
+        try:
+            raw = self.client.get(key)
+        except redis.RedisError as exc:
+            log.warning("answer cache unavailable: %s", exc)
+            return None
+        if not raw:
+            return None
+        return AskResult.model_validate_json(cast("bytes", raw)).model_copy(update={"cached": True})
+
+    def put(self, key: str, result: AskResult) -> None:
+        if self.client is None:
+            return
+        try:
+            self.client.set(key, result.model_dump_json(), ex=self.ttl_s)
+        except redis.RedisError as exc:
+            log.warning("answer cache unavailable: %s", exc)
+
+
+def relevance(question: str, results: list[SearchResult],
+              embed: Callable[[list[str]], list[list[float]]]) -> list[float]:
+    """How well each section matches the question (0..1). The cosine of the embeddings where the
+    model understands the language; for Russian (MiniLM is English-only) the share of the
+    question's stemmed terms the section contains."""
+    if not results:
+        return []
+    if is_russian(question):
+        return [term_coverage(question, r.text) for r in results]
+    vectors = embed([question, *(r.text for r in results)])
+    return [cosine(vectors[0], vector) for vector in vectors[1:]]
+
+
+def _citations(results: list[SearchResult]) -> list[AskCitation]:
+    return [AskCitation(source=r.source, title=r.title, section=r.section, score=r.score, url=r.url) for r in results]
+
+
+def compose(question: str, results: list[SearchResult], found: bool) -> str:
+    """The answer without an LLM: the best sections quoted briefly, or an honest "not found"."""
+    russian = is_russian(question)
+    if not results:
+        return "База знаний пуста или недоступна." if russian else "The knowledge base is empty or unavailable."
+    if not found:
+        intro = ("В базе знаний нет ответа на этот вопрос. Ближайшие документы:" if russian else
+                 "I found nothing in the knowledge base that answers this. The nearest documents:")
+        return intro + "\n" + "\n".join(f"• {r.title} › {r.section} ({r.source})" for r in results)
+    intro = "Лучшие совпадения в базе знаний:" if russian else "From the knowledge base:"
+    return intro + "\n" + "\n".join(f"• {r.title} › {r.section}: {excerpt(r.text)}" for r in results)
+
+
+def ask(question: str, settings: Settings, *, k: int | None = None, doc_types: list[str] | None = None,
+        answer_cache: AnswerCache | None = None) -> AskResult:
+    """Answer a question from the knowledge base. Raises KnowledgeError when there is no index."""
+    from knowledge.service import get_retriever
+
+    knowledge = settings.knowledge
+    k = k or knowledge.ask_k
+    key = cache_key(question, k, doc_types)
+    if answer_cache is not None and (hit := answer_cache.get(key)) is not None:
+        return hit
+    retriever = get_retriever(settings)
+    results = retriever.search(question, k, doc_types=doc_types)
+    scores = relevance(question, results, retriever.embedder.embed)
+    best = max(scores, default=0.0)
+    found = best >= knowledge.ask_min_similarity
+    if found:  # answer from the sections that fit, not from everything retrieval ranked
+        results = [r for r, score in zip(results, scores, strict=True)
+                   if score >= SECTION_SHARE * knowledge.ask_min_similarity]
+    result = AskResult(question=question, answer=compose(question, results, found), citations=_citations(results),
+                       found=found, relevance=round(best, 3))
+    if answer_cache is not None:
+        answer_cache.put(key, result)
+    return result
+
+
+def answer_card(result: AskResult) -> Card:
+    return Card(
+        kind=CardKind.answer, status=CardStatus.done, title=f"Q: {result.question[:140]}",
+        summary="" if result.found else "No answer in the knowledge base; nearest documents below.",
+        text=result.answer,
+        citations=[Citation(**c.model_dump()) for c in result.citations],
+        footer=" · ".join(p for p in ("answer from the knowledge base", "no LLM" if not result.used_llm else "",
+                                      "cached" if result.cached else "") if p),
+    )
+
+
+def handle_command(cmd: Command, settings: Settings) -> Card:
+    """`/ask QUESTION`."""
+    from knowledge.errors import KnowledgeError
+    from knowledge.service import index_exists
+
+    question = cmd.text.strip()
+    if not question:
+        return Card(kind=CardKind.help, status=CardStatus.done, title="/ask", text=USAGE)
+    if not settings.knowledge.enabled or not index_exists(settings):
+        reason = "the knowledge base is disabled" if not settings.knowledge.enabled else "nothing is indexed yet"
+        return Card(kind=CardKind.answer, status=CardStatus.degraded, title=f"Q: {question[:140]}",
+                    summary=f"I cannot answer: {reason}.", unavailable=[Unavailable(source="knowledge", reason=reason)])
+    try:
+        result = ask(question, settings, answer_cache=AnswerCache.from_settings(settings))
+    except KnowledgeError as exc:
+        return Card(kind=CardKind.answer, status=CardStatus.degraded, title=f"Q: {question[:140]}",
+                    summary=str(exc), unavailable=[Unavailable(source="knowledge", reason=str(exc))])
+    return answer_card(result)

@@ -1,0 +1,109 @@
+"""/ask and `opsbot ask` over a fixture corpus with the embedded model and Qdrant Edge: answers
+cite the right files, an unanswerable question says so with the nearest documents, Russian works,
+identical questions come from the Redis cache."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from bot.config import Settings, load_settings
+from bot.events import Command
+from handlers.ask import AnswerCache, AskResult, ask, cache_key, excerpt, handle_command
+from knowledge import service
+
+pytest.importorskip("sentence_transformers", reason="the 'knowledge' extra is not installed")
+
+DATA = Path(__file__).parent / "data" / "knowledge"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    data_dir = tmp_path_factory.mktemp("ask")
+    folders = [{"path": str(DATA / "runbooks"), "doc_type": "runbook"}, {"path": str(DATA / "docs")},
+               {"path": str(DATA / "postmortems"), "doc_type": "postmortem"}]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OPSBOT_DATA_DIR", str(data_dir))
+        patch.setenv("OPSBOT_KNOWLEDGE__BUNDLED_RUNBOOKS", "false")
+        patch.setenv("OPSBOT_KNOWLEDGE__FOLDERS", json.dumps(folders))
+        patch.delenv("OPSBOT_CONFIG", raising=False)
+        loaded = load_settings()
+        service.ensure_ingested(loaded)
+        yield loaded
+    service.close_all()
+
+
+def test_answer_cites_the_runbook_that_answers(settings: Settings) -> None:
+    result = ask("What does a mem_fragmentation_ratio far above 1.5 mean for Redis?", settings)
+    assert result.found and not result.used_llm
+    assert result.citations[0].source == "redis-memory.md"
+    assert "activedefrag" in result.answer
+
+
+def test_disk_question_finds_the_disk_runbook(settings: Settings) -> None:
+    result = ask("How do I find the largest directories when the node filesystem is almost full?", settings)
+    assert result.found
+    assert result.citations[0].source == "disk-full.md"
+    assert result.citations[0].url == "https://wiki.example.internal/runbooks/disk-full"
+
+
+def test_unanswerable_question_says_so_and_lists_nearest_documents(settings: Settings) -> None:
+    result = ask("What is a good recipe for sourdough bread?", settings)
+    assert not result.found
+    assert result.answer.startswith("I found nothing in the knowledge base")
+    assert result.citations  # the nearest documents, so the reader can judge
+    assert all(c.source in result.answer for c in result.citations)
+
+
+def test_russian_question_answered_from_russian_doc(settings: Settings) -> None:
+    result = ask("как перезапустить OSD после проверки журнала", settings)
+    assert result.found
+    assert result.citations[0].source == "osd-restart-ru.md"
+    assert result.answer.startswith("Лучшие совпадения")
+
+
+def test_identical_questions_reuse_the_cached_answer(settings: Settings, clean_redis: redis_lib.Redis) -> None:
+    cache = AnswerCache(clean_redis, ttl_s=60)
+    question = "How do I roll back after crash looping started with a release?"
+    first = ask(question, settings, answer_cache=cache)
+    again = ask("  how do I roll back after crash looping   started with a release? ", settings, answer_cache=cache)
+    assert not first.cached and again.cached
+    assert again.citations == first.citations
+    assert 0 < clean_redis.ttl(cache_key(question, settings.knowledge.ask_k, None)) <= 60
+    other_k = ask(question, settings, k=2, answer_cache=cache)  # the cache is keyed by question, filters and k
+    assert not other_k.cached
+
+
+def test_unreachable_cache_is_skipped() -> None:
+    cache = AnswerCache(redis_lib.Redis(port=1, socket_connect_timeout=0.2), ttl_s=60)
+    assert cache.get("opsbot:ask:x") is None
+    cache.put("opsbot:ask:x", AskResult(question="q", answer="a", found=False))  # no exception
+
+
+def test_ask_command_card_and_cli_json(settings: Settings) -> None:
+    card = handle_command(Command(platform="slack", channel="C1", name="ask",
+                                  text="what to check first when a pod is crash looping"), settings)
+    assert card.kind == "answer" and card.citations and card.citations[0].source == "KubePodCrashLooping.md"
+    result = CliRunner().invoke(app, ["ask", "what to check first when a pod is crash looping", "--k", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert set(printed) >= {"answer", "citations", "used_llm"}
+    assert set(printed["citations"][0]) >= {"source", "title", "section", "score"}
+
+
+def test_empty_question_is_usage() -> None:
+    card = handle_command(Command(platform="slack", channel="C1", name="ask", text="  "), load_settings())
+    assert card.kind == "help" and "/ask QUESTION" in card.text
+
+
+def test_excerpt_cuts_at_a_sentence() -> None:
+    text = "## Heading\n" + "First sentence is here. " * 30
+    cut = excerpt(text, 100)
+    assert cut.endswith(". …") or cut.endswith(" …")
+    assert "Heading" not in cut and len(cut) <= 102
