@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CACHE_PREFIX = "opsbot:ask:"
 EXCERPT_CHARS = 300
 SECTION_SHARE = 0.8  # once an answer is found, sections this close to the threshold join it
+CHECKED = 3  # sections whose relevance is measured (each costs an embedding on CPU)
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 
 USAGE = "`/ask QUESTION` answers from the runbooks, post-mortems and docs in the knowledge base, with citations."
@@ -171,11 +172,11 @@ def ask(question: str, settings: Settings, *, k: int | None = None, doc_types: l
         return hit
     retriever = get_retriever(settings)
     results = retriever.search(question, k, doc_types=doc_types)
-    scores = relevance(question, results, retriever.embedder.embed)
+    scores = relevance(question, results[:CHECKED], retriever.embedder.embed)
     best = max(scores, default=0.0)
     found = best >= knowledge.ask_min_similarity
     if found:  # answer from the sections that fit, not from everything retrieval ranked
-        results = [r for r, score in zip(results, scores, strict=True)
+        results = [r for r, score in zip(results, scores, strict=False)
                    if score >= SECTION_SHARE * knowledge.ask_min_similarity]
     result = AskResult(question=question, answer=compose(question, results, found), citations=_citations(results),
                        found=found, relevance=round(best, 3))

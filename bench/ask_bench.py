@@ -1,0 +1,123 @@
+"""/ask retrieval quality and latency over the public corpus in ../shared/corpus.
+
+A question set written for this benchmark (an engineer's wording, not the documents' titles),
+each with the corpus file that answers it. Reports recall@5 (the answering file among the five
+documents /ask draws on), how many answerable questions /ask treats as found, how many off-topic
+questions it wrongly treats as found, and the time per answer (retrieval + relevance check, no LLM).
+
+Usage: .venv/bin/python -m bench.ask_bench [--corpus ../shared/corpus] [--index DIR]
+The index is kept in DIR (default: a folder under the system temp dir) so a re-run costs nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bot.config import load_settings
+from handlers.ask import ask
+from knowledge import service
+from knowledge.config import KnowledgeFolder
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = {"runbooks": "runbook", "runbooks-openshift": "runbook", "ceph-docs": "doc", "redis-docs": "doc",
+           "opensearch-docs": "doc", "postmortems": "postmortem"}
+
+QUESTIONS: list[tuple[str, str]] = [
+    ("a container keeps restarting over and over, where do I start?", "KubePodCrashLooping.md"),
+    ("pods are stuck waiting and never start running", "KubeContainerWaiting.md"),
+    ("the deployment does not have the number of replicas it should", "KubeDeploymentReplicasMismatch.md"),
+    ("a node went NotReady, what should I check", "KubeNodeNotReady.md"),
+    ("the kubelet on a node stopped answering scrapes", "KubeletDown.md"),
+    ("a persistent volume is running out of space", "KubePersistentVolumeFillingUp.md"),
+    ("the horizontal pod autoscaler is stuck at its maximum replicas", "KubeHpaMaxedOut.md"),
+    ("a cron job run failed", "KubeJobFailed.md"),
+    ("containers are being CPU throttled a lot", "CPUThrottlingHigh.md"),
+    ("the namespace resource quota is almost used up", "KubeQuotaAlmostFull.md"),
+    ("the filesystem on a host will be full within hours", "NodeFilesystemSpaceFillingUp.md"),
+    ("a host is running out of inodes", "NodeFilesystemAlmostOutOfFiles.md"),
+    ("the clock of a node is drifting and not synchronised with NTP", "NodeClockNotSynchronising.md"),
+    ("the conntrack table on a node is nearly full", "NodeHighNumberConntrackEntriesUsed.md"),
+    ("etcd has no leader", "etcdNoLeader.md"),
+    ("etcd disk fsync is slow", "etcdHighFsyncDurations.md"),
+    ("Prometheus cannot send alerts to any Alertmanager", "PrometheusErrorSendingAlertsToAnyAlertmanager.md"),
+    ("Prometheus configuration reload failed", "PrometheusBadConfig.md"),
+    ("remote write from Prometheus is falling behind", "PrometheusRemoteWriteBehind.md"),
+    ("alertmanager failed to reload its configuration", "AlertmanagerFailedReload.md"),
+    ("a scrape target is down", "TargetDown.md"),
+    ("client certificates of the kubelet are about to expire", "KubeletClientCertificateExpiration.md"),
+    ("ceph OSDs are nearly full", "CephOSDNearFull.md"),
+    ("ceph monitors may lose quorum", "CephMonQuorumAtRisk.md"),
+    ("ceph reports slow ops on an OSD", "CephOSDSlowOps.md"),
+    ("what do placement groups stuck in peering mean and how to troubleshoot them", "troubleshooting-pg.rst"),
+    ("an OSD daemon will not start, how to troubleshoot", "troubleshooting-osd.rst"),
+    ("what does the health check PG_DEGRADED mean", "health-checks.rst"),
+    ("how do I find what causes latency spikes in Redis", "latency.md"),
+    ("how to enable the Redis latency monitor and read its events", "latency-monitor.md"),
+    ("how does Redis replication handle a disconnected replica and partial resync", "replication.md"),
+    ("what eviction policies does Redis have when maxmemory is reached", "eviction/index.md"),
+    ("difference between RDB snapshots and the append only file", "persistence.md"),
+    ("why should I not use KEYS in production redis and what to use instead", "keys.md"),
+    ("how do I read the redis slow log", "slowlog"),
+    ("how to count log lines per status code with a terms aggregation in OpenSearch", "bucket/terms.md"),
+    ("bucket documents per hour with a date histogram", "date-histogram.md"),
+    ("search a range of timestamps or numbers in OpenSearch", "term/range.md"),
+    ("what happened during the CoreDNS upgrade incident", "CoreDNS upgrade issue"),
+    ("the incident where inotify file watches were exhausted", "Inotify file watches exhaustion"),
+    ("how did we respond to Log4Shell", "Log4Shell"),
+    ("post-mortem of the Traefik ingress configuration outage", "Traefik"),
+    ("ceph OSDs went down in the SURFsara cloud incident", "ceph_osds"),
+    ("Kafka metrics were missing from Prometheus", "Kafka metrics"),
+]
+
+OFF_TOPIC = [
+    "what is a good recipe for sourdough bread?",
+    "who won the football world cup in 2014?",
+    "how do I file my travel expenses?",
+    "what is the capital of Australia?",
+    "recommend a good science fiction novel",
+    "how many vacation days do I have left?",
+    "what time does the canteen open?",
+    "translate 'good morning' into French",
+]
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "opsbot-ask-bench")
+    args = parser.parse_args()
+    folders = [KnowledgeFolder(path=args.corpus / name, doc_type=kind)  # type: ignore[arg-type]
+               for name, kind in FOLDERS.items()]
+    settings = load_settings(data_dir=args.index, knowledge={"bundled_runbooks": False, "folders": folders})
+    print(f"index: {service.ensure_ingested(settings).line()}", flush=True)
+
+    hits, found, took = 0, 0, []
+    for question, expected in QUESTIONS:
+        started = time.perf_counter()
+        result = ask(question, settings, k=5)
+        took.append(time.perf_counter() - started)
+        # recall is about retrieval: the five documents /ask looked at, before the relevance cut
+        retrieved = [r.source for r in service.get_retriever(settings).search(question, 5)]
+        hit = any(expected in source for source in retrieved)
+        hits += hit
+        found += result.found
+        if not hit:
+            print(f"  miss: {question!r} -> {retrieved[:3]}")
+    wrongly_found = [q for q in OFF_TOPIC if ask(q, settings).found]
+    print(f"recall@5: {hits}/{len(QUESTIONS)} = {hits / len(QUESTIONS):.3f} (target >= 0.9)")
+    print(f"answerable questions treated as found: {found}/{len(QUESTIONS)}")
+    print(f"off-topic questions wrongly treated as found: {len(wrongly_found)}/{len(OFF_TOPIC)} {wrongly_found}")
+    print(f"time per answer (retrieval + relevance, no LLM): p50 {percentile(took, 50) * 1000:.0f} ms, "
+          f"p95 {percentile(took, 95) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
