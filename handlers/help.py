@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.cards import Card, CardField, CardKind, CardStatus
 from bot.config import Settings
-from handlers import ask, ceph, redis
+from handlers import ask, ceph, postmortem, redis
 
 INTRO = ("I post a triage card for every Alertmanager notification routed to me and keep it up to date: "
          "joins, resolves (with the duration) and a note in the card's thread. Commands:")
@@ -16,6 +16,7 @@ def help_card(settings: Settings, message: str = "") -> Card:
     fields = [
         CardField(name="/oncall help", value="this card", short=False),
         CardField(name="/ask QUESTION", value=ask.USAGE, short=False),
+        CardField(name="/postmortem TEXT | URL", value=postmortem.USAGE, short=False),
         CardField(name="/ceph [CLUSTER | pasted output]", value=f"{ceph.USAGE}\nClusters: {clusters}", short=False),
         CardField(name="/redis INSTANCE | pasted output", value=f"{redis.USAGE}\nInstances: {instances}", short=False),
     ]
