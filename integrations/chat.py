@@ -22,6 +22,13 @@ class PostRef(BaseModel):
     thread_id: str | None = None
 
 
+class ThreadMessage(BaseModel):
+    """A message people wrote in a card's thread (the bot's own messages are left out)."""
+
+    user: str
+    text: str
+
+
 class ChatError(Exception):
     def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
                  status: int | None = None) -> None:
@@ -44,4 +51,8 @@ class ChatChannel(Protocol):
 
     def reply(self, ref: PostRef, text: str) -> PostRef:
         """Post plain text in the thread of the card at `ref`."""
+        ...
+
+    def thread(self, ref: PostRef) -> list[ThreadMessage]:
+        """What people wrote in the thread of the card at `ref`, oldest first."""
         ...

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cards import Card, card_color, headline
-from integrations.chat import PostRef
+from integrations.chat import PostRef, ThreadMessage
 
 
 class ConsoleChannel:
@@ -46,6 +46,9 @@ class ConsoleChannel:
         self._record("reply", reply, text=text)
         self.console.print(Text(f"  ↳ #{ref.channel} (thread): {text}"))
         return reply
+
+    def thread(self, ref: PostRef) -> list[ThreadMessage]:
+        return []  # nobody writes in a terminal's threads
 
     def _record(self, action: str, ref: PostRef, **body: Any) -> None:
         line = json.dumps({"ts": time.time(), "action": action, **ref.model_dump(), **body}, ensure_ascii=False)

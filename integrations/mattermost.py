@@ -36,7 +36,7 @@ from integrations.card_text import (
     trim,
     unavailable_text,
 )
-from integrations.chat import ChatError, PostRef
+from integrations.chat import ChatError, PostRef, ThreadMessage
 
 MAX_MESSAGE = 16000  # Mattermost's post limit is 16383 characters
 CHANNEL_ID_LENGTH = 26
@@ -126,6 +126,13 @@ class MattermostChannel:
         created = self._call(self.driver.posts.create_post,
                              {"channel_id": ref.channel, "message": trim(text, MAX_MESSAGE), "root_id": ref.post_id})
         return PostRef(platform=self.platform, channel=ref.channel, post_id=str(created["id"]), thread_id=ref.post_id)
+
+    def thread(self, ref: PostRef) -> list[ThreadMessage]:
+        found = self._call(self.driver.posts.get_thread, ref.post_id)
+        posts = [found["posts"][post_id] for post_id in found.get("order", []) if post_id in found.get("posts", {})]
+        people = [p for p in posts if p["id"] != ref.post_id and not (p.get("props") or {}).get("from_bot")]
+        return [ThreadMessage(user=str(p.get("user_id", "")), text=str(p.get("message", "")))
+                for p in sorted(people, key=lambda p: p.get("create_at", 0))]
 
     @staticmethod
     def _call(method: Any, *args: Any) -> Any:

@@ -23,7 +23,7 @@ from integrations.card_text import (
     trim,
     unavailable_text,
 )
-from integrations.chat import ChatError, PostRef
+from integrations.chat import ChatError, PostRef, ThreadMessage
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
@@ -97,6 +97,12 @@ class SlackChannel:
         response = self._call(self.client.chat_postMessage, channel=ref.channel, text=text, thread_ts=ref.post_id)
         return PostRef(platform=self.platform, channel=ref.channel, post_id=str(response["ts"]),
                        thread_id=ref.post_id)
+
+    def thread(self, ref: PostRef) -> list[ThreadMessage]:
+        response = self._call(self.client.conversations_replies, channel=ref.channel, ts=ref.post_id, limit=200)
+        return [ThreadMessage(user=str(m.get("user", "")), text=str(m.get("text", "")))
+                for m in response.get("messages", [])
+                if m.get("ts") != ref.post_id and not m.get("bot_id") and m.get("subtype") != "bot_message"]
 
     @staticmethod
     def _call(method: Any, **kwargs: Any) -> Any:

@@ -48,6 +48,7 @@ class FakeMattermost(FakeServer):
         app.router.add_post(f"{api}/posts", self._create_post)
         app.router.add_put(f"{api}/posts/{{post_id}}/patch", self._patch_post)
         app.router.add_put(f"{api}/posts/{{post_id}}", self._patch_post)
+        app.router.add_get(f"{api}/posts/{{post_id}}/thread", self._thread)
         app.router.add_get(f"{api}/teams/name/{{team}}/channels/name/{{channel}}", self._channel_by_name)
         app.router.add_get(f"{api}/channels/{{channel_id}}", self._channel)
 
@@ -109,7 +110,9 @@ class FakeMattermost(FakeServer):
             post = {"id": new_id(), "create_at": now, "update_at": now, "edit_at": 0, "delete_at": 0,
                     "is_pinned": False, "user_id": self.bot_user["id"], "channel_id": channel_id, "root_id": root_id,
                     "original_id": "", "message": body.get("message", ""), "type": "",
-                    "props": body.get("props") or {}, "hashtags": "", "pending_post_id": "", "reply_count": 0,
+                    # Mattermost marks what a bot account posts with props.from_bot
+                    "props": {**(body.get("props") or {}), "from_bot": "true"}, "hashtags": "",
+                    "pending_post_id": "", "reply_count": 0,
                     "metadata": {}}
             self.posts[post["id"]] = post
             self.created.append({**post, "received_at": time.time()})
@@ -128,9 +131,31 @@ class FakeMattermost(FakeServer):
             for key in ("message", "props", "is_pinned"):
                 if key in body:
                     post[key] = body[key]
+            if post["user_id"] == self.bot_user["id"]:
+                post["props"] = {**post["props"], "from_bot": "true"}
             post["edit_at"] = post["update_at"] = int(time.time() * 1000)
             self.patches.append({**post, "received_at": time.time()})
             return json_response(post)
+
+    async def _thread(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._unauthorized()
+        root_id = request.match_info["post_id"]
+        with self._state_lock:
+            if root_id not in self.posts:
+                return app_error(404, "app.post.get.app_error", "Unable to get the post.")
+            posts = {pid: p for pid, p in self.posts.items() if pid == root_id or p["root_id"] == root_id}
+        order = sorted(posts, key=lambda pid: posts[pid]["create_at"], reverse=True)  # newest first, as the API does
+        return json_response({"order": order, "posts": posts, "next_post_id": "", "prev_post_id": ""})
+
+    def add_human_reply(self, root_id: str, user_id: str, message: str) -> None:
+        now = int(time.time() * 1000)
+        with self._state_lock:
+            root = self.posts[root_id]
+            post = {"id": new_id(), "create_at": now, "update_at": now, "edit_at": 0, "delete_at": 0,
+                    "user_id": user_id, "channel_id": root["channel_id"], "root_id": root_id, "message": message,
+                    "type": "", "props": {}}
+            self.posts[post["id"]] = post
 
     def thread(self, root_id: str) -> list[dict[str, Any]]:
         with self._state_lock:

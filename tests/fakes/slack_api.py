@@ -39,9 +39,11 @@ class FakeSlack(FakeServer):
 
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/{method}", self._dispatch)
+        app.router.add_get("/api/{method}", self._dispatch)  # read methods such as conversations.replies
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         body = request[BODY] if isinstance(request[BODY], dict) else {}
+        body = {**dict(request.query), **body}
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or body.get("token", "")
         if not token:
             return json_response({"ok": False, "error": "not_authed"})
@@ -52,6 +54,7 @@ class FakeSlack(FakeServer):
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
+            "conversations.replies": self._replies,
         }.get(request.match_info["method"])
         if handler is None:
             return json_response({"ok": False, "error": "unknown_method"})
@@ -112,6 +115,23 @@ class FakeSlack(FakeServer):
         if self._channel_id(str(body.get("channel", ""))) is None:
             return {"ok": False, "error": "channel_not_found"}
         return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+
+    def _replies(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel_id(str(body.get("channel", "")))
+        ts = str(body.get("ts", ""))
+        with self._state_lock:
+            root = self.messages.get((channel or "", ts))
+            if root is None:
+                return {"ok": False, "error": "thread_not_found"}
+            replies = [m for (c, _), m in self.messages.items() if c == channel and m.get("thread_ts") == ts]
+        return {"ok": True, "messages": [root, *sorted(replies, key=lambda m: m["ts"])], "has_more": False}
+
+    def add_human_reply(self, channel: str, thread_ts: str, user: str, text: str) -> None:
+        """A person writing in a card's thread (what the bot later reads back)."""
+        with self._state_lock:
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            self.messages[(channel, ts)] = {"type": "message", "user": user, "text": text, "ts": ts,
+                                            "thread_ts": thread_ts}
 
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
         with self._state_lock:
