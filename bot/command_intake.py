@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.cards import Card
 from bot.celery_app import QUEUE_COLLECT
 from bot.commands import command_for_mention, instant_reply, normalise
-from bot.events import Command, Mention
+from bot.events import Action, Command, Mention
 from bot.web import DEDUPE_PREFIX, PUBLISHER, SETTINGS
 
 log = logging.getLogger("opsbot.commands")
@@ -54,6 +54,26 @@ async def queue_command(app: web.Application, cmd: Command, request_id: str) -> 
         )
     except aioredis.RedisError as exc:
         log.error("broker unreachable, /%s refused: %s", cmd.name, exc)
+        return Accepted(error="The bot's queue is unreachable right now; please try again in a minute.")
+    return Accepted(queued=True)
+
+
+# Buttons the cards carry, and the task that serves each; anything else is answered as unsupported.
+ACTION_TASKS = {"draft_postmortem": "bot.tasks.run_action"}
+ACTION_DEDUPE_TTL_S = 60  # a double click, or a platform retry, runs the action once
+
+
+async def accept_action(app: web.Application, action: Action) -> Accepted:
+    if action.action not in ACTION_TASKS:
+        return Accepted(error=f"The button `{action.action}` is not supported by this version.")
+    key = f"action:{action.action}:{action.value}"
+    try:
+        await app[PUBLISHER].publish_once(
+            DEDUPE_PREFIX + key, ACTION_DEDUPE_TTL_S, ACTION_TASKS[action.action], [action.model_dump(mode="json")],
+            QUEUE_COLLECT, argsrepr=f"({action.action})",
+        )
+    except aioredis.RedisError as exc:
+        log.error("broker unreachable, button %s refused: %s", action.action, exc)
         return Accepted(error="The bot's queue is unreachable right now; please try again in a minute.")
     return Accepted(queued=True)
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from bot.cards import Card
 from bot.events import Alert, AlertGroup
 from handlers.triage import Enrichment, enriched_card
+from handlers.wrapup import where
 from integrations.chat import PostRef
 
 KEY_PREFIX = "opsbot:incident:"
@@ -30,6 +31,7 @@ class AlertState(BaseModel):
     name: str
     startsAt: datetime
     endsAt: datetime | None = None
+    where: str = Field("", description="pod/instance/node/namespace labels, for timelines")
 
 
 class IncidentMeta(BaseModel):
@@ -47,6 +49,7 @@ class IncidentMeta(BaseModel):
     version: int = 0
     channels: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="thread replies, in order")
+    wrapped_up: bool = Field(False, description="the resolve summary is in the notes (reset when it fires again)")
 
     @property
     def card(self) -> Card | None:
@@ -84,7 +87,8 @@ def merge_notification(meta: IncidentMeta, group: AlertGroup) -> Change:
         elif alert.status == "resolved" and (known is None or known.status == "firing"):
             change.left.append(alert.fingerprint)
         meta.alerts[alert.fingerprint] = AlertState(
-            status=alert.status, name=alert.name, startsAt=alert.startsAt, endsAt=alert.ended_at
+            status=alert.status, name=alert.name, startsAt=alert.startsAt, endsAt=alert.ended_at,
+            where=where(alert.labels),
         )
     status: Literal["firing", "resolved"] = (
         "firing" if any(a.status == "firing" for a in meta.alerts.values()) else "resolved"

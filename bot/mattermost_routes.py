@@ -15,8 +15,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.command_intake import accept_command, accept_mention, ack_text
-from bot.events import Command, Mention
+from bot.command_intake import accept_action, accept_command, accept_mention, ack_text
+from bot.events import Action, Command, Mention
 from integrations.mattermost import render_mattermost, verify_action
 
 log = logging.getLogger("opsbot.mattermost")
@@ -93,9 +93,12 @@ async def mattermost_action(request: web.Request) -> web.Response:
     if not verify_action(request.app[ACTION_SECRET], action, value, str(context.get("signature", ""))):
         log.warning("mattermost action refused: bad signature")
         return _error(401, "invalid action signature")
-    # No card carries a button yet; answer so the user sees why nothing happened.
-    log.info("mattermost button %s pressed; no handler registered", action)
-    return web.json_response({"ephemeral_text": f"The button `{action}` is not supported by this version."})
+    pressed = Action(platform="mattermost", channel=str(body.get("channel_id", "")),
+                     user=str(body.get("user_name", "")), action=action, value=value,
+                     post_id=str(body.get("post_id", "")) or None)
+    accepted = await accept_action(request.app, pressed)
+    answer = accepted.error or "Working on it; the result goes to the card's thread."
+    return web.json_response({"ephemeral_text": answer})
 
 
 def add_mattermost_routes(app: web.Application, *, command_tokens: list[str], action_secret: str,

@@ -18,8 +18,8 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.command_intake import accept_command, accept_mention, ack_text
-from bot.events import Command, Mention
+from bot.command_intake import accept_action, accept_command, accept_mention, ack_text
+from bot.events import Action, Command, Mention
 from integrations.slack import render_slack
 
 log = logging.getLogger("opsbot.slack")
@@ -53,10 +53,14 @@ def build_bolt_app(app: web.Application, *, signing_secret: str, bot_token: str,
         await accept_mention(app, mention, str(body.get("event_id") or event.get("ts", "")))
 
     @bolt.action(ANY)
-    async def on_action(ack: AsyncAck, action: dict[str, Any]) -> None:
-        # No card carries a button yet; acknowledge so Slack shows no error, and say so in the log.
+    async def on_action(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any]) -> None:
         await ack()
-        log.info("slack button %s pressed; no handler registered", action.get("action_id"))
+        pressed = Action(platform="slack", channel=(body.get("channel") or {}).get("id", ""),
+                         user=(body.get("user") or {}).get("username", ""), action=action.get("action_id", ""),
+                         value=action.get("value", ""), post_id=(body.get("message") or {}).get("ts"))
+        accepted = await accept_action(app, pressed)
+        if accepted.error:
+            log.info("slack button %s: %s", pressed.action, accepted.error)
 
     return bolt
 

@@ -88,7 +88,9 @@ def duration_text(history: IncidentHistory) -> str:
 
 def wrapup_text(history: IncidentHistory) -> str:
     """The summary posted in the card's thread when the incident resolves."""
-    lines = [f"Incident summary: {', '.join(history.alert_names)} resolved after {duration_text(history)}."]
+    ended = f" at {_clock(history.ended)}" if history.ended else ""
+    lines = [f"Resolved after {duration_text(history)}{ended}: {', '.join(history.alert_names)} "
+             f"({len(history.alerts)} alert(s))."]
     lines += ["Timeline:"] + [f"• {_clock(moment)} {what}" for moment, what in timeline(history)]
     if history.findings:
         lines += ["Findings:"] + [f"• {f.code}: {f.title}" for f in history.findings]

@@ -51,6 +51,9 @@ class KnowledgeSettings(BaseModel):
         "nothing was found and lists the nearest documents instead of answering"
     )
     answer_cache_ttl_s: int = Field(600, ge=0, description="identical /ask questions reuse the answer this long")
+    drafts_dir: Path | None = Field(
+        None, description="where the 'Draft post-mortem' button writes [default: DATA_DIR/postmortem-drafts]"
+    )
     postmortem_hosts: list[str] = Field(
         default_factory=list, description="wiki hosts /postmortem may fetch a URL from (nothing else is fetched)"
     )

@@ -38,7 +38,7 @@ def history() -> IncidentHistory:
 
 def test_wrapup_has_duration_timeline_findings_and_what_was_tried() -> None:
     text = wrapup_text(history())
-    assert text.startswith("Incident summary: KubePodCrashLooping resolved after 23m")
+    assert text.startswith("Resolved after 23m at 2026-11-20 10:21 UTC: KubePodCrashLooping (2 alert(s)).")
     assert "• 2026-11-20 09:58 UTC KubePodCrashLooping (pod=auth-1) started firing" in text
     assert text.index("auth-2) started") < text.index("auth-2) resolved") < text.index("auth-1) resolved")
     assert "• OOMKilled: container auth was killed" in text and "• alice: raised the memory limit" in text
