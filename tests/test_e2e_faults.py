@@ -1,11 +1,15 @@
-"""Fault tolerance on real Redis with real worker processes: crashes and duplicates lose nothing and double nothing."""
+"""Fault tolerance on real Redis with real worker processes: crashes, duplicates and a broker restart lose
+nothing and double nothing."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
+import subprocess
 import time
+import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,12 +18,12 @@ import pytest
 import redis as redis_lib
 
 from bot.events import parse_alert_group
-from tests.servers import wait_until
+from tests.servers import free_port, http_ok, wait_until
 from tests.stack import BotStack, bot_stack
 
 
 def _posts(stack: BotStack) -> list[dict[str, Any]]:
-    return [e for e in stack.card_events() if e["action"] == "post"]
+    return _posts_of(stack.card_events())
 
 
 @pytest.fixture
@@ -66,3 +70,51 @@ def test_duplicate_notifications_make_exactly_one_card(stack: BotStack, clean_re
     time.sleep(1.0)
     events = stack.card_events()
     assert [e["action"] for e in events] == ["post"]
+
+
+
+def _start_redis(workdir: Path, port: int) -> subprocess.Popen[bytes]:
+    """redis-server with an fsync-always AOF, so that a restart keeps queued tasks and incident state."""
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(workdir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: redis_lib.Redis(port=port, socket_timeout=0.5).ping(), timeout=10, what="redis")
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_broker_restart_refuses_then_recovers_without_loss(tmp_path: Path, firing_payload: dict[str, Any]) -> None:
+    port = free_port()
+    redis_dir = tmp_path / "redis"
+    redis_dir.mkdir()
+    second = copy.deepcopy(firing_payload)
+    second["groupKey"] = '{}:{alertname="AfterRestart"}'
+    second["commonLabels"]["alertname"] = "AfterRestart"
+    redis_proc = _start_redis(redis_dir, port)
+    try:
+        with bot_stack(f"redis://127.0.0.1:{port}/0", tmp_path / "data") as stack:
+            assert stack.post_webhook(firing_payload) == "accepted"
+            stack.wait_for_events(lambda events: len(_posts_of(events)) == 1)
+
+            _stop(redis_proc)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                stack.post_webhook(second)
+            assert refused.value.code == 503  # Alertmanager will retry; nothing was remembered
+
+            redis_proc = _start_redis(redis_dir, port)
+            wait_until(lambda: http_ok(f"{stack.web_url}/readyz"), timeout=20, what="readyz after the restart")
+            assert stack.post_webhook(second) == "accepted"  # Alertmanager's retry
+            stack.wait_for_events(lambda events: len(_posts_of(events)) == 2, timeout=60)
+            assert stack.post_webhook(firing_payload) == "duplicate"  # the dedupe key survived the restart
+            time.sleep(1)
+            assert len(_posts_of(stack.card_events())) == 2
+    finally:
+        _stop(redis_proc)
+
+
+def _posts_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e["action"] == "post"]
