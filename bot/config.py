@@ -136,7 +136,7 @@ class CelerySettings(BaseModel):
         300, ge=1, description="a task whose worker died is redelivered after this long; keep it above the time limit"
     )
     concurrency: int = Field(2, ge=1)
-    chat_max_retries: int = Field(8, ge=0)
+    chat_max_retries: int = Field(16, ge=0, description="about 30 minutes of retrying before a card is given up")
     dedupe_ttl_s: int = Field(3600, ge=10, description="how long a delivered notification is remembered")
 
 
