@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from bot.config import Settings
 from handlers import ceph as ceph_handler
+from handlers import evidence as evidence_handler
 from handlers import redis as redis_handler
 from handlers.knowledge_enricher import knowledge_enricher
 from handlers.triage import Enricher
@@ -20,6 +21,8 @@ FACTORIES: list[EnricherFactory] = []
 FACTORIES.append(redis_handler.enricher_factory)
 FACTORIES.append(knowledge_enricher)
 FACTORIES.append(ceph_handler.enricher_factory)
+FACTORIES += [evidence_handler.kubernetes_factory, evidence_handler.prometheus_factory,
+              evidence_handler.opensearch_factory]
 
 
 def build_enrichers(settings: Settings) -> list[Enricher]:

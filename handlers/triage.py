@@ -23,6 +23,9 @@ from bot.models import Citation, Evidence, Finding, Severity, Step, Unavailable
 
 LOCATION_LABELS = ("cluster", "namespace", "pod", "container", "node", "instance", "job", "service")
 MAX_ALERT_LINES = 10
+EVIDENCE_LINES = 4  # per evidence item in the card's summary; the full text stays in the evidence
+EVIDENCE_LINE_CHARS = 200
+EVIDENCE_CHARS = 2800  # under Slack's 3000-character section limit
 
 
 class Enrichment(BaseModel):
@@ -146,13 +149,33 @@ def enriched_card(card: Card, enrichment: Enrichment) -> Card:
             steps.append(step)
     timings = ", ".join(f"{name} {ms:.0f} ms" for name, ms in sorted(enrichment.timings_ms.items()))
     footer = card.footer if card.status is CardStatus.resolved else "triaged"
+    summary = evidence_summary(enrichment.evidence)
     return card.model_copy(update={
+        "text": "\n\n".join(part for part in (card.text, summary) if part),
         "findings": findings,
         "steps": steps,
         "citations": card.citations + enrichment.citations,
         "unavailable": card.unavailable + enrichment.unavailable,
         "footer": f"{footer} · {timings}" if timings else footer,
     })
+
+
+def evidence_summary(evidence: Sequence[Evidence], lines_per_item: int = EVIDENCE_LINES,
+                     max_chars: int = EVIDENCE_CHARS) -> str:
+    """What each source saw, a few lines each (already redacted; `data["summary"]` where the collector
+    wrote one, else the start of the text), within a size cap."""
+    parts = []
+    for item in evidence:
+        summary = str(item.data.get("summary") or item.text)
+        if not item.available or not summary:
+            continue
+        lines = [line if len(line) <= EVIDENCE_LINE_CHARS else line[:EVIDENCE_LINE_CHARS - 1] + "…"
+                 for line in summary.splitlines()[:lines_per_item]]
+        parts.append(f"▸ {item.title} ({item.took_ms:.0f} ms)\n" + "\n".join(f"  {line}" for line in lines))
+    if not parts:
+        return ""
+    text = "Evidence:\n" + "\n".join(parts)
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 
 def format_duration(seconds: float) -> str:

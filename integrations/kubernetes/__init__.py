@@ -1,0 +1,1 @@
+"""Kubernetes evidence: read-only collection of pods, events, logs, owners and nodes for triage."""

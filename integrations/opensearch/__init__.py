@@ -1,0 +1,1 @@
+"""OpenSearch evidence: error-level log lines of the affected workload around the alert's start."""

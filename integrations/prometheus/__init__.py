@@ -1,0 +1,1 @@
+"""Prometheus evidence: the alert's expression and related series, summarised as numbers."""
