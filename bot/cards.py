@@ -64,6 +64,7 @@ class Card(BaseModel):
     text: str = ""
     fields: list[CardField] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
+    evidence: str = Field("", description="what each source saw, a few redacted lines each; shown after findings")
     steps: list[Step] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)

@@ -149,9 +149,8 @@ def enriched_card(card: Card, enrichment: Enrichment) -> Card:
             steps.append(step)
     timings = ", ".join(f"{name} {ms:.0f} ms" for name, ms in sorted(enrichment.timings_ms.items()))
     footer = card.footer if card.status is CardStatus.resolved else "triaged"
-    summary = evidence_summary(enrichment.evidence)
     return card.model_copy(update={
-        "text": "\n\n".join(part for part in (card.text, summary) if part),
+        "evidence": evidence_summary(enrichment.evidence),
         "findings": findings,
         "steps": steps,
         "citations": card.citations + enrichment.citations,
@@ -174,7 +173,7 @@ def evidence_summary(evidence: Sequence[Evidence], lines_per_item: int = EVIDENC
         parts.append(f"▸ {item.title} ({item.took_ms:.0f} ms)\n" + "\n".join(f"  {line}" for line in lines))
     if not parts:
         return ""
-    text = "Evidence:\n" + "\n".join(parts)
+    text = "\n".join(parts)
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 

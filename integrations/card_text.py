@@ -47,6 +47,11 @@ def findings_text(card: Card, markup: Markup) -> str:
     return "\n".join(lines)
 
 
+def evidence_text(card: Card) -> str:
+    """Log lines and numbers keep their layout in a code block (and cannot be read as markup)."""
+    return f"```\n{card.evidence}\n```" if card.evidence else ""
+
+
 def steps_text(card: Card) -> str:
     if not card.steps:
         return ""

@@ -73,6 +73,8 @@ def render_console(card: Card, channel: str, updated: bool = False) -> Panel:
         parts.append(Text(f"● {finding.code} [{finding.severity.value}] {finding.title}", style="bold"))
         if finding.explanation:
             parts.append(Text(f"  {finding.explanation}"))
+    if card.evidence:
+        parts.append(Text(card.evidence, style="dim"))
     if card.steps:
         parts.append(Text("Next steps:", style="bold"))
         parts.extend(Text(f"  $ {step.command}" + (f"   # {step.why}" if step.why else "")) for step in card.steps)

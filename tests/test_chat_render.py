@@ -70,3 +70,17 @@ def test_mattermost_buttons_need_a_callback_url_and_carry_a_signature() -> None:
     assert verify_action("k", context["action"], context["value"], context["signature"])
     assert not verify_action("other", context["action"], context["value"], context["signature"])
     assert not verify_action("", "a", "b", sign_action("", "a", "b"))
+
+
+def test_findings_come_first_then_evidence_then_steps_and_sources() -> None:
+    card = Card(kind=CardKind.triage, status=CardStatus.firing, title="t", summary="s",
+                findings=[Finding(code="OOMKilled", title="killed")], evidence="▸ Pod shop/a (12 ms)\n  exit 137",
+                steps=[Step(command="kubectl -n shop describe pod a")],
+                citations=[Citation(source="oom.md", title="OOM", section="Fix")])
+    _, blocks = render_slack(card)
+    headings = [b["text"]["text"].split("\n", 1)[0] for b in blocks if b["type"] == "section" and "text" in b]
+    assert headings[1:] == ["*Findings*", "*Evidence*", "*Next steps*", "*Sources*"]
+    text = render_mattermost(card)["props"]["attachments"][0]["text"]
+    assert text.index("**Findings**") < text.index("**Evidence**") < text.index("**Next steps**") < text.index(
+        "**Sources**")
+    assert "```\n▸ Pod shop/a (12 ms)\n  exit 137\n```" in text

@@ -123,8 +123,8 @@ def test_webhook_to_enriched_card_with_evidence_from_three_sources(
     assert {"OOMKilled", "CrashLoopBackOff", "RecentRollout", "MemoryNearLimit", "CPUThrottled"} <= set(codes)
     assert not card["unavailable"], card["unavailable"]
     # evidence summary: pod state, the crashed container's last log lines, memory numbers, error log lines
-    text = card["text"]
-    assert "Evidence:" in text and "last terminated OOMKilled exit 137" in text
+    text = card["evidence"]
+    assert "last terminated OOMKilled exit 137" in text
     assert "java.lang.OutOfMemoryError" in text
     memory_line = next(line for line in text.splitlines() if "container=app: now" in line and "MiB" in line)
     assert "max" in memory_line

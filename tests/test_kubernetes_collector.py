@@ -253,7 +253,7 @@ def test_enriched_card_has_findings_evidence_summary_and_timings(fake: FakeKuber
     enrichment = enrich(alert, [KubernetesEnricher(settings_for(fake))], per_source_s=10, total_s=10)
     card = enriched_card(first_card(alert), enrichment)
     assert [f.code for f in card.findings][:2] == ["OOMKilled", "CrashLoopBackOff"]
-    summary = card.text.split("Evidence:\n", 1)[1]
+    summary = card.evidence
     assert f"▸ Pod shop/{k8s.OOM_POD}" in summary and "last terminated OOMKilled exit 137" in summary
     assert "app (previous): " in summary and "java.lang.OutOfMemoryError" in summary
     assert card.footer.startswith("triaged · kubernetes ") and card.footer.endswith(" ms")
