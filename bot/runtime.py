@@ -13,7 +13,7 @@ import redis
 from bot.config import Settings, get_settings
 from bot.incidents import IncidentStore
 from bot.metrics import SharedMetrics
-from integrations.chat import ChatChannel
+from integrations.chat import ChatChannel, RedactingChannel
 
 
 @dataclass
@@ -47,7 +47,7 @@ def build_channels(settings: Settings) -> dict[str, ChatChannel]:
         from integrations.console import ConsoleChannel
 
         channels["console"] = ConsoleChannel(settings.cards_path)
-    return channels
+    return {platform: RedactingChannel(channel) for platform, channel in channels.items()}
 
 
 @cache

@@ -11,6 +11,7 @@ from typing import Protocol
 from pydantic import BaseModel
 
 from bot.cards import Card
+from integrations.redaction import redact
 
 
 class PostRef(BaseModel):
@@ -56,3 +57,38 @@ class ChatChannel(Protocol):
     def thread(self, ref: PostRef) -> list[ThreadMessage]:
         """What people wrote in the thread of the card at `ref`, oldest first."""
         ...
+
+
+def redact_card(card: Card) -> Card:
+    """The card with every secret in its text replaced by the marker: alert annotations, pasted
+    output and evidence can all carry tokens. Commands in next steps are left as written."""
+    return card.model_copy(update={
+        "title": redact(card.title),
+        "summary": redact(card.summary),
+        "text": redact(card.text),
+        "evidence": redact(card.evidence),
+        "fields": [f.model_copy(update={"value": redact(f.value)}) for f in card.fields],
+        "findings": [f.model_copy(update={"title": redact(f.title), "explanation": redact(f.explanation)})
+                     for f in card.findings],
+        "footer": redact(card.footer),
+    })
+
+
+class RedactingChannel:
+    """Wraps a channel so that nothing reaches the chat (or the console's cards file) unredacted."""
+
+    def __init__(self, inner: ChatChannel) -> None:
+        self.inner = inner
+        self.platform = inner.platform
+
+    def post(self, channel: str, card: Card) -> PostRef:
+        return self.inner.post(channel, redact_card(card))
+
+    def update(self, ref: PostRef, card: Card) -> None:
+        self.inner.update(ref, redact_card(card))
+
+    def reply(self, ref: PostRef, text: str) -> PostRef:
+        return self.inner.reply(ref, redact(text))
+
+    def thread(self, ref: PostRef) -> list[ThreadMessage]:
+        return self.inner.thread(ref)

@@ -1,8 +1,12 @@
-"""Reading back what people wrote in a card's thread, through slack_sdk and mattermostdriver."""
+"""Reading back what people wrote in a card's thread, through slack_sdk and mattermostdriver; and
+redaction of everything sent to the chat."""
 
 from __future__ import annotations
 
+import json
+
 from bot.cards import Card, CardKind, CardStatus
+from integrations.chat import RedactingChannel
 from integrations.mattermost import MattermostChannel
 from integrations.slack import SlackChannel
 from tests.fakes import mattermost_api, slack_api
@@ -32,3 +36,19 @@ def test_mattermost_thread_has_people_not_the_bot() -> None:
         fake.add_human_reply(ref.post_id, "user1", "restarted the kubelet")
         messages = channel.thread(ref)
     assert [(m.user, m.text) for m in messages] == [("user1", "restarted the kubelet")]
+
+
+def test_nothing_reaches_the_chat_unredacted() -> None:
+    secret_card = CARD.model_copy(update={
+        "summary": "db login failed: postgres://app:S3cr3tPassw0rd@db.internal:5432/orders",
+        "evidence": "▸ env\n  AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    })
+    with FakeSlack().run_in_thread() as fake:
+        channel = RedactingChannel(SlackChannel(token=slack_api.BOT_TOKEN, base_url=fake.api_url))
+        ref = channel.post("oncall", secret_card)
+        channel.update(ref, secret_card)
+        channel.reply(ref, "token was Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.dGhpc2lzYXNpZ25hdHVyZQ")
+        sent = json.dumps([r.body for r in fake.requests])
+    for secret in ("S3cr3tPassw0rd", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "eyJzdWIiOiJhbGljZSJ9"):
+        assert secret not in sent
+    assert "[redacted]" in sent
