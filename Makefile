@@ -3,6 +3,10 @@
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+# llama-cpp-python (the `llm` extra) builds from source (~5 min on 2 cores; pip caches the wheel).
+# Portable: the default -march=native build enables AMX here and dies with SIGILL elsewhere.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+                    -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
 
 .PHONY: run test lint bench clean-venv
 
@@ -10,7 +14,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,knowledge]'
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install -q -e '.[dev,knowledge,llm]'
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -5,7 +5,8 @@ dies mid-task leaves the message to be redelivered (to another worker, or after
 `visibility_timeout` when the whole worker vanished). Tasks are idempotent against incident state,
 so a redelivery never makes a second card.
 Queues keep slow work away from first cards: `alerts` (webhook -> incident -> card),
-`chat` (posting and updating cards, retried with backoff), `collect` (evidence gathering).
+`chat` (posting and updating cards, retried with backoff), `collect` (evidence gathering), `llm`
+(one explanation call per card; run its workers with concurrency = the LLM server's slots).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from bot.config import Settings, get_settings
 QUEUE_ALERTS = "alerts"
 QUEUE_CHAT = "chat"
 QUEUE_COLLECT = "collect"
-ALL_QUEUES = (QUEUE_ALERTS, QUEUE_CHAT, QUEUE_COLLECT)
+QUEUE_LLM = "llm"
+ALL_QUEUES = (QUEUE_ALERTS, QUEUE_CHAT, QUEUE_COLLECT, QUEUE_LLM)
 
 EMBEDDED_HINT = "redis://127.0.0.1:6379/0"
 
@@ -28,6 +30,9 @@ EMBEDDED_HINT = "redis://127.0.0.1:6379/0"
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
     app = Celery("opsbot", broker=settings.redis_url or EMBEDDED_HINT, include=["bot.tasks"])
+    llm = settings.llm
+    llm_limit = int(max(settings.celery.task_time_limit_s,
+                        llm.queue_wait_s + 2 * max([llm.default_timeout_s, *llm.timeout_s.values()]) + 30))
     app.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -40,7 +45,14 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "bot.tasks.deliver_card": {"queue": QUEUE_CHAT},
             "bot.tasks.enrich_incident": {"queue": QUEUE_COLLECT},
             "bot.tasks.run_command": {"queue": QUEUE_COLLECT},
+            "bot.tasks.wrap_up_incident": {"queue": QUEUE_COLLECT},
+            "bot.tasks.run_action": {"queue": QUEUE_COLLECT},
+            "bot.tasks.explain_incident": {"queue": QUEUE_LLM},
+            "bot.tasks.explain_command": {"queue": QUEUE_LLM},
         },
+        # An explanation may wait for a slot, then make its call and one repair call.
+        task_annotations={name: {"time_limit": llm_limit, "soft_time_limit": llm_limit - 5}
+                          for name in ("bot.tasks.explain_incident", "bot.tasks.explain_command")},
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         worker_redirect_stdouts=False,  # the console channel prints cards to the terminal itself

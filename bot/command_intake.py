@@ -18,6 +18,7 @@ from bot.celery_app import QUEUE_COLLECT
 from bot.commands import command_for_mention, instant_reply, normalise
 from bot.events import Action, Command, Mention
 from bot.web import DEDUPE_PREFIX, PUBLISHER, SETTINGS
+from handlers.triage import DRAFT_BUTTON
 
 log = logging.getLogger("opsbot.commands")
 
@@ -59,7 +60,7 @@ async def queue_command(app: web.Application, cmd: Command, request_id: str) -> 
 
 
 # Buttons the cards carry, and the task that serves each; anything else is answered as unsupported.
-ACTION_TASKS = {"draft_postmortem": "bot.tasks.run_action"}
+ACTION_TASKS = {DRAFT_BUTTON: "bot.tasks.run_action"}
 ACTION_DEDUPE_TTL_S = 60  # a double click, or a platform retry, runs the action once
 
 

@@ -75,9 +75,10 @@ def working_card(cmd: Command) -> Card:
                 summary=f"Working on it for {cmd.user or 'you'}…", footer=f"/{cmd.name}")
 
 
-def execute(cmd: Command, settings: Settings) -> Card:
-    """Run a command's handler; a failure becomes a degraded card, never a traceback in the channel."""
-    handler = HANDLERS.get(cmd.name)
+def execute(cmd: Command, settings: Settings, handler: CommandHandler | None = None) -> Card:
+    """Run a command's handler (or `handler`, the same one with more context bound); a failure
+    becomes a degraded card, never a traceback in the channel."""
+    handler = handler or HANDLERS.get(cmd.name)
     if handler is None:  # help and what this version cannot do yet (mentions are always queued)
         return instant_reply(cmd, settings) or help_card(settings)
     try:

@@ -88,7 +88,8 @@ class Command(BaseModel):
     name: str
     text: str = ""
     response_url: str | None = None
-    thread_id: str | None = None
+    thread_id: str | None = Field(None, description="the message a mention came from; its answer goes in that thread")
+    incident_key: str | None = Field(None, description="set by the worker when the thread is an incident card's")
 
 
 class Mention(BaseModel):

@@ -22,7 +22,9 @@ log = logging.getLogger("opsbot.wrapup")
 
 
 def read_thread(rt: Runtime, meta: IncidentMeta) -> list[ThreadMessage]:
-    """What people wrote under the card, from the first channel that has it; never fails the wrap-up."""
+    """What people wrote under the card, in every channel that shows it (people answer where they saw
+    it); a thread that cannot be read is logged and skipped, never a failed wrap-up."""
+    messages: list[ThreadMessage] = []
     for channel_key in meta.channels:
         platform = channel_key.partition(":")[0]
         ref = rt.store.post_ref(meta.key, channel_key)
@@ -30,10 +32,10 @@ def read_thread(rt: Runtime, meta: IncidentMeta) -> list[ThreadMessage]:
         if ref is None or chat is None:
             continue
         try:
-            return chat.thread(ref)
+            messages.extend(m for m in chat.thread(ref) if m not in messages)
         except ChatError as exc:
             log.warning("incident %s: could not read the %s thread: %s", meta.key, platform, exc)
-    return []
+    return messages
 
 
 def history_of(meta: IncidentMeta, tried: list[ThreadMessage]) -> IncidentHistory:

@@ -23,7 +23,9 @@ from handlers.wrapup import where
 from integrations.chat import PostRef
 
 KEY_PREFIX = "opsbot:incident:"
+THREAD_PREFIX = "opsbot:thread:"  # <platform>:<post id of a card> -> the incident it shows
 RESOLVED_TTL_S = 7 * 86400
+THREAD_TTL_S = 30 * 86400
 
 
 class AlertState(BaseModel):
@@ -50,6 +52,7 @@ class IncidentMeta(BaseModel):
     channels: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="thread replies, in order")
     wrapped_up: bool = Field(False, description="the resolve summary is in the notes (reset when it fires again)")
+    thread_id: str | None = Field(None, description="post the card in this thread (a mention's answer)")
 
     @property
     def card(self) -> Card | None:
@@ -140,6 +143,14 @@ class IncidentStore:
 
     def set_post_ref(self, incident_key: str, channel: str, ref: PostRef) -> None:
         self._set(incident_key, f"post:{channel}", ref.model_dump_json())
+
+    def index_thread(self, platform: str, post_id: str, incident_key: str) -> None:
+        """Remember which incident a posted card shows, so a mention in its thread can be answered about it."""
+        self.redis.set(f"{THREAD_PREFIX}{platform}:{post_id}", incident_key, ex=THREAD_TTL_S)
+
+    def incident_for_thread(self, platform: str, root_id: str) -> str | None:
+        raw = cast("bytes | None", self.redis.get(f"{THREAD_PREFIX}{platform}:{root_id}"))
+        return raw.decode() if raw else None
 
     def delivered_version(self, incident_key: str, channel: str) -> int:
         raw = self._get(incident_key, f"delivered:{channel}")

@@ -49,6 +49,14 @@ SHARED_METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "opsbot_webhook_to_first_card_seconds": (
         "histogram", "From webhook receipt to the first card posted", ("platform",),
     ),
+    # LLM (integrations.llm.client, handlers.explain); tokens/s = rate(completion tokens) / rate(decode seconds)
+    "opsbot_llm_requests": ("counter", "LLM calls by task kind and outcome", ("task", "outcome")),
+    "opsbot_llm_request_seconds": ("histogram", "LLM call duration (answers only)", ("task",)),
+    "opsbot_llm_time_to_first_token_seconds": ("histogram", "LLM time to first streamed token", ("task",)),
+    "opsbot_llm_prompt_tokens": ("counter", "Prompt tokens sent to the LLM", ("task",)),
+    "opsbot_llm_completion_tokens": ("counter", "Completion tokens received from the LLM", ("task",)),
+    "opsbot_llm_decode_seconds": ("counter", "Seconds the LLM spent decoding after the first token", ("task",)),
+    "opsbot_llm_explanations": ("counter", "Card explanations by card kind and status", ("kind", "status")),
 }
 
 

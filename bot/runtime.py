@@ -10,6 +10,7 @@ from functools import cache
 
 import redis
 
+from bot.chat_gate import ChatGate
 from bot.config import Settings, get_settings
 from bot.incidents import IncidentStore
 from bot.metrics import SharedMetrics
@@ -22,6 +23,7 @@ class Runtime:
     redis: redis.Redis
     store: IncidentStore
     metrics: SharedMetrics
+    gate: ChatGate
     channels: dict[str, ChatChannel] = field(default_factory=dict)
 
 
@@ -57,4 +59,5 @@ def runtime() -> Runtime:
         raise RuntimeError("OPSBOT_REDIS_URL is not set (opsbot up sets it for the embedded Valkey)")
     client = redis.Redis.from_url(settings.redis_url)
     return Runtime(settings=settings, redis=client, store=IncidentStore(client),
-                   metrics=SharedMetrics(client), channels=build_channels(settings))
+                   metrics=SharedMetrics(client), gate=ChatGate(client),
+                   channels=build_channels(settings))

@@ -5,8 +5,10 @@ best section's similarity to the question: the cosine of their embeddings, or fo
 MiniLM does not cover) the share of the question's terms the section contains. Below
 `knowledge.ask_min_similarity` the answer says so and lists the nearest documents instead of
 inventing one. Without an LLM the answer is the best matching sections, quoted briefly.
-Identical questions (same words, filters and k) within `knowledge.answer_cache_ttl_s` reuse the
-answer from Redis.
+With an LLM (handlers.ask_llm) one call writes the answer from those sections, in the language of
+the question. A question asked in an incident card's thread also draws on that card
+(handlers.incident_question). Identical questions (same words, filters and k) within
+`knowledge.answer_cache_ttl_s` reuse the answer from Redis; questions about an incident never do.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import redis
 from pydantic import BaseModel, Field
@@ -29,6 +31,9 @@ from bot.events import Command
 from bot.models import Citation, Unavailable
 from knowledge.retrieval import SearchResult
 from knowledge.sparse import tokenize
+
+if TYPE_CHECKING:
+    from integrations.llm.client import LLMClient
 
 log = logging.getLogger(__name__)
 CACHE_PREFIX = "opsbot:ask:"
@@ -58,6 +63,7 @@ class AskResult(BaseModel):
     used_llm: bool = False
     relevance: float = 0.0
     cached: bool = False
+    llm_note: str = Field("", description="the model that wrote the answer, or why none did")
 
 
 def is_russian(text: str) -> bool:
@@ -160,29 +166,64 @@ def compose(question: str, results: list[SearchResult], found: bool) -> str:
     return intro + "\n" + "\n".join(f"• {r.title} › {r.section}: {excerpt(r.text)}" for r in results)
 
 
-def ask(question: str, settings: Settings, *, k: int | None = None, doc_types: list[str] | None = None,
-        answer_cache: AnswerCache | None = None) -> AskResult:
-    """Answer a question from the knowledge base. Raises KnowledgeError when there is no index."""
+def find_sections(question: str, settings: Settings, k: int,
+                  doc_types: list[str] | None = None) -> tuple[list[SearchResult], bool, float]:
+    """The sections that answer the question (or, when none does, the nearest ones), whether any
+    does, and the best relevance. Raises KnowledgeError when there is no index."""
     from knowledge.service import get_retriever
 
-    knowledge = settings.knowledge
-    k = k or knowledge.ask_k
-    key = cache_key(question, k, doc_types)
-    if answer_cache is not None and (hit := answer_cache.get(key)) is not None:
-        return hit
     retriever = get_retriever(settings)
     results = retriever.search(question, k, doc_types=doc_types)
     scores = relevance(question, results[:CHECKED], retriever.embedder.embed)
     best = max(scores, default=0.0)
-    found = best >= knowledge.ask_min_similarity
+    found = best >= settings.knowledge.ask_min_similarity
     if found:  # answer from the sections that fit, not from everything retrieval ranked
         results = [r for r, score in zip(results, scores, strict=False)
-                   if score >= SECTION_SHARE * knowledge.ask_min_similarity]
-    result = AskResult(question=question, answer=compose(question, results, found), citations=_citations(results),
-                       found=found, relevance=round(best, 3))
-    if answer_cache is not None:
-        answer_cache.put(key, result)
+                   if score >= SECTION_SHARE * settings.knowledge.ask_min_similarity]
+    return results, found, round(best, 3)
+
+
+def ask(question: str, settings: Settings, *, k: int | None = None, doc_types: list[str] | None = None,
+        answer_cache: AnswerCache | None = None, llm: LLMClient | None = None,
+        incident: Card | None = None, indexed: bool = True) -> AskResult:
+    """Answer a question from the knowledge base: with `llm`, one call writes the answer from the
+    sections found (when retrieval found relevant ones); otherwise the sections are quoted. Asked in
+    an incident's thread (`incident`), the incident's card is the first section. Raises
+    KnowledgeError when there is no index (unless `indexed` is False: then only the incident counts)."""
+    k = k or settings.knowledge.ask_k
+    key = cache_key(question, k, doc_types)
+    if incident is not None:
+        answer_cache = None  # the incident changes under the question: never reuse an answer about it
+    hit = answer_cache.get(key) if answer_cache is not None else None
+    if hit is not None and (llm is None or hit.used_llm or not hit.found):
+        return hit
+    results, found, best = find_sections(question, settings, k, doc_types) if indexed else ([], False, 0.0)
+    answer = compose(question, results, found)
+    if incident is not None:
+        from handlers.incident_question import incident_section, incident_summary
+
+        answer = incident_summary(incident, is_russian(question)) + ("\n\n" + answer if found else "")
+        results, found = [incident_section(incident), *(results if found else [])], True
+    result = AskResult(question=question, answer=answer, citations=_citations(results), found=found, relevance=best)
+    if llm is not None and found:
+        _write_with_llm(result, results, llm, settings)
+    if answer_cache is not None and (result.used_llm or llm is None):
+        answer_cache.put(key, result)  # an answer the LLM failed to write is not kept: the next ask retries
     return result
+
+
+def _write_with_llm(result: AskResult, sections: list[SearchResult], llm: LLMClient, settings: Settings) -> None:
+    from handlers.ask_llm import llm_answer
+
+    written = llm_answer(result.question, sections, llm, budget_tokens=settings.llm.prompt_budget_tokens)
+    if written.status == "answered":
+        result.answer = written.text
+        result.citations = [result.citations[i] for i in written.cited]
+        result.used_llm = True
+        result.llm_note = f"llm {written.model} ({written.calls} call{'s' if written.calls > 1 else ''})"
+    else:
+        state = "unavailable" if written.status == "unavailable" else "answer rejected"
+        result.llm_note = f"LLM {state}: {written.reason}"
 
 
 def answer_card(result: AskResult) -> Card:
@@ -191,25 +232,29 @@ def answer_card(result: AskResult) -> Card:
         summary="" if result.found else "No answer in the knowledge base; nearest documents below.",
         text=result.answer,
         citations=[Citation(**c.model_dump()) for c in result.citations],
-        footer=" · ".join(p for p in ("answer from the knowledge base", "no LLM" if not result.used_llm else "",
-                                      "cached" if result.cached else "") if p),
+        footer=" · ".join(p for p in ("answer from the knowledge base", result.llm_note or
+                                      ("" if result.used_llm else "no LLM"), "cached" if result.cached else "") if p),
     )
 
 
-def handle_command(cmd: Command, settings: Settings) -> Card:
-    """`/ask QUESTION`."""
+def handle_command(cmd: Command, settings: Settings, llm: LLMClient | None = None,
+                   incident: Card | None = None) -> Card:
+    """`/ask QUESTION` (with `llm`, the answer the model wrote from the sections found; with
+    `incident`, a question asked in that incident card's thread)."""
     from knowledge.errors import KnowledgeError
     from knowledge.service import index_exists
 
     question = cmd.text.strip()
     if not question:
         return Card(kind=CardKind.help, status=CardStatus.done, title="/ask", text=USAGE)
-    if not settings.knowledge.enabled or not index_exists(settings):
+    indexed = settings.knowledge.enabled and index_exists(settings)
+    if not indexed and incident is None:
         reason = "the knowledge base is disabled" if not settings.knowledge.enabled else "nothing is indexed yet"
         return Card(kind=CardKind.answer, status=CardStatus.degraded, title=f"Q: {question[:140]}",
                     summary=f"I cannot answer: {reason}.", unavailable=[Unavailable(source="knowledge", reason=reason)])
     try:
-        result = ask(question, settings, answer_cache=AnswerCache.from_settings(settings))
+        result = ask(question, settings, answer_cache=AnswerCache.from_settings(settings), llm=llm,
+                     incident=incident, indexed=indexed)
     except KnowledgeError as exc:
         return Card(kind=CardKind.answer, status=CardStatus.degraded, title=f"Q: {question[:140]}",
                     summary=str(exc), unavailable=[Unavailable(source="knowledge", reason=str(exc))])

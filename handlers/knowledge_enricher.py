@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.config import Settings
 from bot.events import AlertGroup
-from bot.models import Citation
+from bot.models import Citation, Evidence
 from handlers.triage import Enrichment
 from knowledge.retrieval import AlertQuery, SearchResult
 
@@ -42,6 +42,14 @@ def citation(result: SearchResult, *, seen_before: bool = False) -> Citation:
     return Citation(source=result.source, title=title, section=result.section, score=result.score, url=result.url)
 
 
+def chunk_evidence(result: SearchResult) -> Evidence:
+    """The retrieved chunk's text for the LLM explanation (handlers.explain matches it to the
+    citation by source and section). Kept in `data`, not `text`: the card cites runbooks, it does
+    not print whole sections as evidence."""
+    return Evidence(id=f"knowledge:{result.source}#{result.section}", source="knowledge", title=result.title,
+                    data={"source": result.source, "section": result.section, "text": result.text})
+
+
 class KnowledgeEnricher:
     name = "knowledge"
 
@@ -59,7 +67,8 @@ class KnowledgeEnricher:
         knowledge = self.settings.knowledge
         runbooks, postmortems = self.retriever.triage(query, knowledge.k, knowledge.postmortems_k)
         return Enrichment(
-            citations=[citation(r) for r in runbooks] + [citation(r, seen_before=True) for r in postmortems]
+            citations=[citation(r) for r in runbooks] + [citation(r, seen_before=True) for r in postmortems],
+            evidence=[chunk_evidence(r) for r in runbooks + postmortems],
         )
 
 

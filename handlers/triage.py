@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from bot.cards import Card, CardField, CardKind, CardStatus, Link
+from bot.cards import Button, Card, CardField, CardKind, CardStatus, Link
 from bot.events import AlertGroup
 from bot.models import Citation, Evidence, Finding, Severity, Step, Unavailable
 
@@ -55,6 +55,9 @@ class Enricher(Protocol):
     def applies(self, group: AlertGroup) -> bool: ...
 
     def collect(self, group: AlertGroup) -> Enrichment: ...
+
+
+DRAFT_BUTTON = "draft_postmortem"  # the resolved card's button; bot.tasks.run_action serves it
 
 
 def severity_of(group: AlertGroup) -> Severity:
@@ -106,6 +109,7 @@ def first_card(group: AlertGroup, *, first_seen: datetime | None = None) -> Card
         text="\n".join(line for line in text_lines if line),
         fields=fields,
         links=_links(group),
+        buttons=[Button(action=DRAFT_BUTTON, label="Draft post-mortem", value=group.incident_key)] if resolved else [],
         footer="resolved" if resolved else "investigating…",
     )
 

@@ -22,7 +22,6 @@ from integrations.chat import ThreadMessage
 
 SERVICE_LABELS = ("service", "app", "job", "namespace")
 LOCATION_LABELS = ("pod", "instance", "node", "namespace")
-DRAFT_BUTTON = "draft_postmortem"
 MAX_TRIED = 15
 
 

@@ -42,8 +42,9 @@ class ChatError(Exception):
 class ChatChannel(Protocol):
     platform: str
 
-    def post(self, channel: str, card: Card) -> PostRef:
-        """Post a new card to `channel` (a name or an id); return where it landed."""
+    def post(self, channel: str, card: Card, thread_id: str | None = None) -> PostRef:
+        """Post a new card to `channel` (a name or an id), in the thread of message `thread_id` when
+        given; return where it landed."""
         ...
 
     def update(self, ref: PostRef, card: Card) -> None:
@@ -56,6 +57,10 @@ class ChatChannel(Protocol):
 
     def thread(self, ref: PostRef) -> list[ThreadMessage]:
         """What people wrote in the thread of the card at `ref`, oldest first."""
+        ...
+
+    def thread_root(self, channel: str, message_id: str) -> str:
+        """The id of the message that starts the thread `message_id` is in (itself when it is not a reply)."""
         ...
 
 
@@ -81,8 +86,8 @@ class RedactingChannel:
         self.inner = inner
         self.platform = inner.platform
 
-    def post(self, channel: str, card: Card) -> PostRef:
-        return self.inner.post(channel, redact_card(card))
+    def post(self, channel: str, card: Card, thread_id: str | None = None) -> PostRef:
+        return self.inner.post(channel, redact_card(card), thread_id)
 
     def update(self, ref: PostRef, card: Card) -> None:
         self.inner.update(ref, redact_card(card))
@@ -92,3 +97,6 @@ class RedactingChannel:
 
     def thread(self, ref: PostRef) -> list[ThreadMessage]:
         return self.inner.thread(ref)
+
+    def thread_root(self, channel: str, message_id: str) -> str:
+        return self.inner.thread_root(channel, message_id)

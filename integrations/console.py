@@ -30,8 +30,8 @@ class ConsoleChannel:
         self.console = console or Console(stderr=False, highlight=False)
         cards_path.parent.mkdir(parents=True, exist_ok=True)
 
-    def post(self, channel: str, card: Card) -> PostRef:
-        ref = PostRef(platform=self.platform, channel=channel, post_id=uuid.uuid4().hex)
+    def post(self, channel: str, card: Card, thread_id: str | None = None) -> PostRef:
+        ref = PostRef(platform=self.platform, channel=channel, post_id=uuid.uuid4().hex, thread_id=thread_id)
         self._record("post", ref, card=card.model_dump(mode="json"))
         self.console.print(render_console(card, channel))
         return ref
@@ -49,6 +49,9 @@ class ConsoleChannel:
 
     def thread(self, ref: PostRef) -> list[ThreadMessage]:
         return []  # nobody writes in a terminal's threads
+
+    def thread_root(self, channel: str, message_id: str) -> str:
+        return message_id
 
     def _record(self, action: str, ref: PostRef, **body: Any) -> None:
         line = json.dumps({"ts": time.time(), "action": action, **ref.model_dump(), **body}, ensure_ascii=False)

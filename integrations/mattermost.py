@@ -114,11 +114,11 @@ class MattermostChannel:
                 self._channel_ids[name] = str(found["id"])
             return self._channel_ids[name]
 
-    def post(self, channel: str, card: Card) -> PostRef:
+    def post(self, channel: str, card: Card, thread_id: str | None = None) -> PostRef:
         channel_id = self.channel_id(channel)
-        body = {"channel_id": channel_id, **self.render(card)}
+        body = {"channel_id": channel_id, **self.render(card), **({"root_id": thread_id} if thread_id else {})}
         created = self._call(self.driver.posts.create_post, body)
-        return PostRef(platform=self.platform, channel=channel_id, post_id=str(created["id"]))
+        return PostRef(platform=self.platform, channel=channel_id, post_id=str(created["id"]), thread_id=thread_id)
 
     def update(self, ref: PostRef, card: Card) -> None:
         self._call(self.driver.posts.patch_post, ref.post_id, self.render(card))
@@ -134,6 +134,11 @@ class MattermostChannel:
         people = [p for p in posts if p["id"] != ref.post_id and not (p.get("props") or {}).get("from_bot")]
         return [ThreadMessage(user=str(p.get("user_id", "")), text=str(p.get("message", "")))
                 for p in sorted(people, key=lambda p: p.get("create_at", 0))]
+
+    def thread_root(self, channel: str, message_id: str) -> str:
+        # An outgoing webhook names the message, not its thread: the post itself knows its root.
+        post = self._call(self.driver.posts.get_post, message_id)
+        return str(post.get("root_id") or message_id)
 
     @staticmethod
     def _call(method: Any, *args: Any) -> Any:

@@ -128,12 +128,20 @@ def _rule_spans(text: str) -> Iterable[Span]:
     for rule in RULES:
         if rule.hints and not any(hint in lowered for hint in rule.hints):
             continue  # a substring test is far cheaper than a regex scan of a long log tail
-        for match in rule.pattern.finditer(text):
-            if rule.key_word is not None and not rule.key_word.search(match.group(rule.key_group)):
-                continue
-            start, end = match.span(rule.group)
-            if start >= 0 and end > start and not text.startswith(MARKER, start):
-                yield Span(rule.kind, start, end)
+        yield from _matches(rule, text)
+
+
+def _matches(rule: Rule, text: str) -> Iterable[Span]:
+    position = 0
+    while (match := rule.pattern.search(text, position)) is not None:
+        start, end = match.span(rule.group)
+        if rule.key_word is not None and not rule.key_word.search(match.group(rule.key_group)):
+            # Not a secret key, but its value may hold one ("line: password=x"): look inside it.
+            position = start if start > match.start() else match.end()
+            continue
+        if start >= 0 and end > start and not text.startswith(MARKER, start):
+            yield Span(rule.kind, start, end)
+        position = max(match.end(), position + 1)
 
 
 def _secret_manifest_spans(text: str) -> Iterable[Span]:

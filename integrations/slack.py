@@ -85,10 +85,12 @@ class SlackChannel:
     def __init__(self, token: str, base_url: str = "https://slack.com/api/", timeout: float = 10.0) -> None:
         self.client = WebClient(token=token, base_url=base_url, timeout=int(timeout), retry_handlers=[])
 
-    def post(self, channel: str, card: Card) -> PostRef:
+    def post(self, channel: str, card: Card, thread_id: str | None = None) -> PostRef:
         text, blocks = render_slack(card)
-        response = self._call(self.client.chat_postMessage, channel=channel, text=text, blocks=blocks)
-        return PostRef(platform=self.platform, channel=str(response["channel"]), post_id=str(response["ts"]))
+        threaded = {"thread_ts": thread_id} if thread_id else {}
+        response = self._call(self.client.chat_postMessage, channel=channel, text=text, blocks=blocks, **threaded)
+        return PostRef(platform=self.platform, channel=str(response["channel"]), post_id=str(response["ts"]),
+                       thread_id=thread_id)
 
     def update(self, ref: PostRef, card: Card) -> None:
         text, blocks = render_slack(card)
@@ -104,6 +106,9 @@ class SlackChannel:
         return [ThreadMessage(user=str(m.get("user", "")), text=str(m.get("text", "")))
                 for m in response.get("messages", [])
                 if m.get("ts") != ref.post_id and not m.get("bot_id") and m.get("subtype") != "bot_message"]
+
+    def thread_root(self, channel: str, message_id: str) -> str:
+        return message_id  # Slack events carry thread_ts, which is the root already
 
     @staticmethod
     def _call(method: Any, **kwargs: Any) -> Any:

@@ -60,11 +60,12 @@ def slack_mention_event(text: str, channel_id: str = "C0ONCALL1", event_id: str 
     })
 
 
-def mattermost_outgoing(text: str, channel_id: str, token: str, trigger_word: str = "@opsbot") -> str:
+def mattermost_outgoing(text: str, channel_id: str, token: str, trigger_word: str = "@opsbot",
+                        post_id: str | None = None) -> str:
     """An outgoing-webhook post (https://developers.mattermost.com/integrate/webhooks/outgoing/)."""
     return urlencode({
         "token": token, "team_id": "rdc9bgriktyx9p4kowh3dmgqyc", "team_domain": "ops", "channel_id": channel_id,
         "channel_name": "oncall", "timestamp": str(int(time.time() * 1000)), "user_id": "q5s2f1m1tbrm8e1ckzy4dpyk1o",
-        "user_name": "alice", "post_id": uuid.uuid4().hex[:26], "text": f"{trigger_word} {text}",
+        "user_name": "alice", "post_id": post_id or uuid.uuid4().hex[:26], "text": f"{trigger_word} {text}",
         "trigger_word": trigger_word, "file_ids": "",
     })

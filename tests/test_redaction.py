@@ -111,6 +111,15 @@ def test_idempotent_and_structured() -> None:
     assert redact("") == ""
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("log line: password=hunter2-very-secret", "log line: password=[redacted]"),
+    ("msg=login failed, token=abcd1234efgh done", "msg=login failed, token=[redacted] done"),
+    ('event: {"user": "bob", "api_key": "k-123456"}', 'event: {"user": "bob", "api_key": [redacted]}'),
+])
+def test_secrets_inside_the_value_of_an_ordinary_key(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
 def test_fast_enough_for_every_log_line() -> None:
     text = "\n".join(f"2026-11-22 INFO served request {i} for pod checkout-7d9f8b6c5-x2x4z" for i in range(2000))
     assert redact(text) == text  # correctness only: the timing is measured in bench/evidence_bench.py

@@ -7,7 +7,17 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import ask_cmd, ceph_cmd, config_cmd, knowledge_cmd, llm_cmd, redis_cmd, run_cmd, triage_cmd
+from bot.cli import (
+    ask_cmd,
+    ceph_cmd,
+    config_cmd,
+    knowledge_cmd,
+    llm_cmd,
+    postmortem_cmd,
+    redis_cmd,
+    run_cmd,
+    triage_cmd,
+)
 
 app = typer.Typer(
     name="opsbot",
@@ -40,6 +50,7 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(knowledge_cmd.app, name="knowledge")
 app.add_typer(redis_cmd.app, name="redis")
 app.add_typer(ceph_cmd.app, name="ceph")
+app.add_typer(postmortem_cmd.app, name="postmortem")
 app.add_typer(llm_cmd.app, name="llm")
 run_cmd.register(app)
 triage_cmd.register(app)

@@ -8,13 +8,18 @@ import subprocess
 import sys
 import time
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
 from bot.cli.common import fail, settings_or_exit
 from bot.config import Settings
 
+if TYPE_CHECKING:
+    from bot.embedded_llm import EmbeddedLLM
+
 CHILD_STOP_TIMEOUT_S = 15.0
+DEFAULT_QUEUES = "alerts,chat,collect,llm"  # bot.celery_app.ALL_QUEUES (not imported here: it builds the app)
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +33,8 @@ def up(
     concurrency: int | None = typer.Option(None, "--concurrency", help="Worker processes [default 2]"),
 ) -> None:
     """Run everything on this machine: the web process, a Celery worker and, when no
-    OPSBOT_REDIS_URL is set, an embedded Valkey in the data directory. Ctrl-C stops it all."""
+    OPSBOT_REDIS_URL is set, an embedded Valkey in the data directory; when no OPSBOT_LLM__URL is
+    set, an embedded llama.cpp server with a small model (the `llm` extra). Ctrl-C stops it all."""
     if port is not None:
         os.environ["OPSBOT_WEB__PORT"] = str(port)
     if concurrency is not None:
@@ -45,6 +51,7 @@ def up(
             os.environ["OPSBOT_REDIS_URL"] = valkey.start()
         except Exception as exc:
             fail(f"could not start the embedded Valkey: {exc}")
+    llm_server, llm_line = _start_embedded_llm(settings)
     settings = settings_or_exit()
     children: list[subprocess.Popen[bytes]] = []
     sync: subprocess.Popen[bytes] | None = None
@@ -60,7 +67,7 @@ def up(
         for role in ("web", "worker"):
             # Own process group: Ctrl-C reaches us once and we stop the children in order.
             children.append(subprocess.Popen([sys.executable, "-m", "bot", role], start_new_session=True))
-        _banner(settings, embedded=valkey is not None)
+        _banner(settings, embedded=valkey is not None, llm_line=llm_line)
         # The knowledge index is refreshed beside the running bot: cards flow at once and gain
         # citations as soon as the index exists. A failure is reported and the bot keeps running.
         sync = _start_knowledge_sync(settings)
@@ -72,12 +79,36 @@ def up(
                 break
             time.sleep(0.2)
     finally:
+        if llm_server is not None:  # first: a worker mid-call then fails fast instead of waiting for the answer
+            llm_server.stop(timeout=5)
         _stop_children(children + ([sync] if sync is not None else []))
         if valkey is not None:
             valkey.stop()
     typer.echo("opsbot stopped.", err=True)
     if any(c.returncode not in (0, -signal.SIGTERM, None) for c in children) and not stopping:
         raise typer.Exit(1)
+
+
+def _start_embedded_llm(settings: Settings) -> tuple[EmbeddedLLM | None, str]:
+    """With no LLM server configured, start the embedded llama.cpp server and point the children at
+    it (OPSBOT_LLM__URL). Without the `llm` extra the bot runs without explanations. Returns the
+    server and the banner line."""
+    llm = settings.llm
+    none = "  LLM: none (cards carry no LLM explanation)"
+    if llm.url:
+        return None, f"  LLM: {llm.url}" + ("" if llm.enabled else " (disabled)")
+    if not llm.enabled or not llm.embedded.enabled:
+        return None, none
+    from bot.embedded_llm import EmbeddedLLM, EmbeddedLLMUnavailable
+
+    server = EmbeddedLLM(llm.embedded, settings.data_dir.resolve())
+    try:
+        url = server.start()
+    except EmbeddedLLMUnavailable as exc:
+        typer.echo(f"opsbot: no embedded LLM: {exc}", err=True)
+        return None, none
+    os.environ["OPSBOT_LLM__URL"] = url
+    return server, f"  LLM: embedded llama.cpp ({llm.embedded.model_alias}) {url}"
 
 
 def _start_knowledge_sync(settings: Settings) -> subprocess.Popen[bytes] | None:
@@ -99,7 +130,7 @@ def _stop_children(children: list[subprocess.Popen[bytes]]) -> None:
             child.wait()
 
 
-def _banner(settings: Settings, *, embedded: bool) -> None:
+def _banner(settings: Settings, *, embedded: bool, llm_line: str) -> None:
     base = f"http://{settings.web.host}:{settings.web.port}"
     platforms = [p for p, on in (("slack", settings.slack.enabled), ("mattermost", settings.mattermost.enabled),
                                  ("console", settings.console_enabled)) if on]
@@ -110,6 +141,7 @@ def _banner(settings: Settings, *, embedded: bool) -> None:
         f"  broker/state: {'embedded Valkey ' if embedded else ''}{settings.redis_url}",
         f"  cards go to: {', '.join(platforms)}" + (f" (JSON Lines in {settings.cards_path})"
                                                     if settings.console_enabled else ""),
+        llm_line,
         "  Ctrl-C stops everything.",
     ]
     typer.echo("\n".join(lines), err=True)
@@ -128,7 +160,7 @@ def web_command() -> None:
 
 
 def worker_command(
-    queues: str = typer.Option("alerts,chat,collect", "--queues", "-Q", help="Comma-separated queues to consume"),
+    queues: str = typer.Option(DEFAULT_QUEUES, "--queues", "-Q", help="Comma-separated queues to consume"),
     concurrency: int | None = typer.Option(None, "--concurrency", "-c", help="Worker processes [default 2]"),
     pool: str = typer.Option("prefork", "--pool", help="Celery pool: prefork, threads or solo"),
 ) -> None:

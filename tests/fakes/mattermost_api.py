@@ -49,6 +49,7 @@ class FakeMattermost(FakeServer):
         app.router.add_put(f"{api}/posts/{{post_id}}/patch", self._patch_post)
         app.router.add_put(f"{api}/posts/{{post_id}}", self._patch_post)
         app.router.add_get(f"{api}/posts/{{post_id}}/thread", self._thread)
+        app.router.add_get(f"{api}/posts/{{post_id}}", self._get_post)
         app.router.add_get(f"{api}/teams/name/{{team}}/channels/name/{{channel}}", self._channel_by_name)
         app.router.add_get(f"{api}/channels/{{channel_id}}", self._channel)
 
@@ -148,14 +149,29 @@ class FakeMattermost(FakeServer):
         order = sorted(posts, key=lambda pid: posts[pid]["create_at"], reverse=True)  # newest first, as the API does
         return json_response({"order": order, "posts": posts, "next_post_id": "", "prev_post_id": ""})
 
-    def add_human_reply(self, root_id: str, user_id: str, message: str) -> None:
-        now = int(time.time() * 1000)
+    async def _get_post(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._unauthorized()
         with self._state_lock:
-            root = self.posts[root_id]
-            post = {"id": new_id(), "create_at": now, "update_at": now, "edit_at": 0, "delete_at": 0,
-                    "user_id": user_id, "channel_id": root["channel_id"], "root_id": root_id, "message": message,
-                    "type": "", "props": {}}
+            post = self.posts.get(request.match_info["post_id"])
+        if post is None:
+            return app_error(404, "app.post.get.app_error", "Unable to get the post.")
+        return json_response(post)
+
+    def add_human_post(self, channel_id: str, user_id: str, message: str, root_id: str = "") -> str:
+        """A message a person wrote (top level, or a reply when `root_id` is given); returns its id."""
+        now = int(time.time() * 1000)
+        post = {"id": new_id(), "create_at": now, "update_at": now, "edit_at": 0, "delete_at": 0,
+                "user_id": user_id, "channel_id": channel_id, "root_id": root_id, "message": message,
+                "type": "", "props": {}}
+        with self._state_lock:
             self.posts[post["id"]] = post
+        return str(post["id"])
+
+    def add_human_reply(self, root_id: str, user_id: str, message: str) -> str:
+        with self._state_lock:
+            channel_id = str(self.posts[root_id]["channel_id"])
+        return self.add_human_post(channel_id, user_id, message, root_id)
 
     def thread(self, root_id: str) -> list[dict[str, Any]]:
         with self._state_lock:

@@ -27,13 +27,19 @@ class Recorded:
 
 @dataclass
 class Failure:
-    """Answer the next `times` requests whose path ends with `path_suffix` with this response."""
+    """Answer the next `times` requests whose path ends with `path_suffix` (and whose body contains
+    `body_contains`, when given) with this response."""
 
     path_suffix: str
     status: int
     body: Any
     headers: dict[str, str]
     times: int
+    body_contains: str | None = None
+
+    def matches(self, path: str, body: Any) -> bool:
+        return path.endswith(self.path_suffix) and (
+            self.body_contains is None or self.body_contains in json.dumps(body, ensure_ascii=False))
 
 
 class FakeServer:
@@ -47,9 +53,9 @@ class FakeServer:
         raise NotImplementedError
 
     def fail_next(self, path_suffix: str, status: int, body: Any = None, headers: dict[str, str] | None = None,
-                  times: int = 1) -> None:
+                  times: int = 1, body_contains: str | None = None) -> None:
         with self._lock:
-            self._failures.append(Failure(path_suffix, status, body, headers or {}, times))
+            self._failures.append(Failure(path_suffix, status, body, headers or {}, times, body_contains))
 
     def requests_to(self, path_suffix: str) -> list[Recorded]:
         with self._lock:
@@ -67,7 +73,7 @@ class FakeServer:
         request[BODY] = body
         with self._lock:
             self.requests.append(Recorded(request.method, request.path, dict(request.headers), body))
-            failure = next((f for f in self._failures if request.path.endswith(f.path_suffix)), None)
+            failure = next((f for f in self._failures if f.matches(request.path, body)), None)
             if failure:
                 failure.times -= 1
                 if failure.times <= 0:

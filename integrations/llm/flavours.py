@@ -1,0 +1,83 @@
+"""How each server flavour wants structured output and the token limit asked for.
+
+Every server speaks /v1/chat/completions, but they disagree on the details:
+- OpenAI, vLLM, LiteLLM, Ollama (>= 0.5): `response_format` {"type": "json_schema", ...}.
+- llama.cpp: `json_schema` makes llama-cpp-python answer HTTP 500; {"type": "json_object", "schema": S}
+  is grammar-enforced by both llama-cpp-python and upstream llama-server.
+- TGI: {"type": "json_object", "value": S} (its grammar field).
+- Token limit: OpenAI wants `max_completion_tokens`; llama-cpp-python ignores that and honours only
+  `max_tokens` (which every other server accepts too).
+`auto` asks /v1/models who owns the models; an unknown server gets plain JSON mode (validated after).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from integrations.llm.config import Flavour
+
+# Resolved flavours; `generic` is what `auto` uses for a server it cannot recognise.
+Resolved = str
+
+
+class RequestShape(BaseModel):
+    """Fields merged into the request body (`extra_body`) plus ChatOpenAI options."""
+
+    extra_body: dict[str, Any] = Field(default_factory=dict)
+    chat_max_tokens: int | None = Field(None, description="ChatOpenAI(max_tokens=): sent as max_completion_tokens")
+
+
+# OpenAI's strict mode refuses these keywords; grammar-based servers use them to bound the answer.
+_OPENAI_UNSUPPORTED = frozenset({"maxLength", "minLength", "maxItems", "minItems"})
+
+
+def _without(schema: Any, keys: frozenset[str]) -> Any:
+    if isinstance(schema, dict):
+        return {k: _without(v, keys) for k, v in schema.items() if k not in keys}
+    if isinstance(schema, list):
+        return [_without(v, keys) for v in schema]
+    return schema
+
+
+def structured_output(flavour: Resolved, schema: dict[str, Any], name: str) -> dict[str, Any]:
+    if flavour == "openai":
+        schema = _without(schema, _OPENAI_UNSUPPORTED)
+    if flavour in ("openai", "vllm", "litellm", "ollama"):
+        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+    if flavour == "tgi":
+        return {"type": "json_object", "value": schema}
+    if flavour == "llamacpp":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_object"}  # generic: JSON mode every server knows; the prompt carries the schema
+
+
+def request_shape(flavour: Resolved, *, schema: dict[str, Any] | None, max_tokens: int,
+                  name: str = "answer") -> RequestShape:
+    shape = RequestShape()
+    if flavour == "openai":
+        shape.chat_max_tokens = max_tokens
+    else:
+        shape.extra_body["max_tokens"] = max_tokens
+    if schema is not None:
+        shape.extra_body["response_format"] = structured_output(flavour, schema, name)
+    return shape
+
+
+_OWNERS = {"llamacpp": "llamacpp", "me": "llamacpp", "vllm": "vllm", "library": "ollama", "ollama": "ollama",
+           "tgi": "tgi", "text-generation-inference": "tgi", "openai": "openai", "system": "openai",
+           "openai-internal": "openai"}
+
+
+def detect(flavour: Flavour, models_payload: dict[str, Any] | None, base_url: str) -> Resolved:
+    """The flavour to use: the configured one, or one recognised from a /v1/models answer."""
+    if flavour != "auto":
+        return flavour
+    data = (models_payload or {}).get("data") or []
+    owner = str(data[0].get("owned_by", "")).lower() if data and isinstance(data[0], dict) else ""
+    found = _OWNERS.get(owner, "generic")
+    # LiteLLM and other proxies report "openai" for everything they front; only api.openai.com is OpenAI.
+    if found == "openai" and "api.openai.com" not in base_url:
+        return "generic"
+    return found
