@@ -16,7 +16,7 @@ from bot.cards import Card, CardKind, CardStatus
 from bot.config import Settings
 from bot.events import Command, Mention
 from bot.models import Severity, Unavailable
-from handlers import ask, ceph, postmortem, redis
+from handlers import ask, ceph, logs, postmortem, redis
 from handlers.help import help_card
 from handlers.intents import route
 
@@ -27,12 +27,12 @@ CommandHandler = Callable[[Command, Settings], Card]
 HANDLERS: dict[str, CommandHandler] = {
     "ask": ask.handle_command,
     "ceph": ceph.handle_command,
+    "logs": logs.handle_command,
     "postmortem": postmortem.handle_command,
     "redis": redis.handle_command,
 }
 UMBRELLA = "oncall"
 NOT_YET = {
-    "logs": "Questions about logs need `/logs`, which this version does not have yet.",
     "config": "Reviewing pasted configuration is not available in this version.",
 }
 

@@ -25,6 +25,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,8 @@ from bot.runtime import Runtime, runtime
 from handlers import explain
 from handlers.ask import handle_command as ask_command
 from handlers.enrichers import build_enrichers
+from handlers.logs import handle_command as logs_command
+from handlers.logs import needs_llm as logs_need_llm
 from handlers.triage import DRAFT_BUTTON, enrich, first_card
 from integrations.chat import ChatChannel, ChatError, PostRef
 
@@ -51,7 +54,9 @@ log = logging.getLogger("opsbot.tasks")
 COMMAND_RECEIVER = "command"
 EXPLAINED_COMMANDS = {"ceph": "Ceph cluster", "redis": "Redis instance"}  # command -> what its card diagnoses
 ASK_COMMAND = "ask"  # its answer is written by the model from the sections found
-LLM_COMMANDS = {*EXPLAINED_COMMANDS, ASK_COMMAND}
+# Commands whose handler takes the LLM itself: /ask writes its answer, /logs translates what rules could not.
+LLM_HANDLERS: dict[str, Callable[..., Card]] = {ASK_COMMAND: ask_command, "logs": logs_command}
+LLM_COMMANDS = {*EXPLAINED_COMMANDS, *LLM_HANDLERS}
 
 
 @celery_app.task(name="bot.tasks.process_alert_group")
@@ -243,7 +248,8 @@ def run_command(command_key: str, payload: dict[str, Any], received_at: float) -
             meta.status = "resolved"
             meta.version += 1
             rt.store.save(meta)
-        if rt.settings.llm.configured and cmd.name in LLM_COMMANDS and card.status is CardStatus.done:
+        if rt.settings.llm.configured and cmd.name in LLM_COMMANDS and card.status is CardStatus.done and (
+                cmd.name != "logs" or logs_need_llm(card)):
             explain_command.delay(command_key, cmd.name, cmd.model_dump(mode="json"))
     deliver_card.delay(command_key, channel_key)
     return "done"
@@ -258,7 +264,7 @@ def explain_command(command_key: str, name: str, payload: dict[str, Any] | None 
     card = meta.base_card if meta else None
     if meta is None or card is None:
         return "gone"
-    if name == ASK_COMMAND:
+    if name in LLM_HANDLERS:
         cmd = Command.model_validate(payload)
         written = execute(cmd, rt.settings, _with_context(rt, cmd, _llm_client()))
         status = "answered" if written.footer != card.footer else "unchanged"
@@ -268,7 +274,7 @@ def explain_command(command_key: str, name: str, payload: dict[str, Any] | None 
         result = explain.explain(explain.diagnosis_input(card, EXPLAINED_COMMANDS.get(name, name)), _llm_client(),
                                  budget_tokens=rt.settings.llm.prompt_budget_tokens, task="diagnosis")
         written, status = explain.explained_card(card, result), result.status
-    rt.metrics.inc("opsbot_llm_explanations", ["qa" if name == ASK_COMMAND else "diagnosis", status])
+    rt.metrics.inc("opsbot_llm_explanations", [name if name in LLM_HANDLERS else "diagnosis", status])
     with rt.store.lock(command_key):
         meta = rt.store.load(command_key)
         if meta is None or meta.base_card != card:
@@ -308,9 +314,12 @@ def _placed(rt: Runtime, cmd: Command) -> Command:
 
 
 def _with_context(rt: Runtime, cmd: Command, llm: LLMClient | None = None) -> CommandHandler | None:
-    """/ask with what only a worker has: the incident whose thread it was asked in, the LLM client."""
-    if cmd.name != ASK_COMMAND:
+    """/ask and /logs with what only a worker has: the LLM client, and for /ask the incident whose
+    thread it was asked in."""
+    if cmd.name not in LLM_HANDLERS:
         return None
+    if cmd.name != ASK_COMMAND:
+        return partial(LLM_HANDLERS[cmd.name], llm=llm)
     meta = rt.store.load(cmd.incident_key) if cmd.incident_key else None
     return partial(ask_command, llm=llm, incident=meta.card if meta else None)
 

@@ -3,8 +3,8 @@
 Each enricher maps the alert onto its source (pod/node/workload, expression, log filters),
 collects read-only within its timeouts, redacts, and runs the analyzers. A failing source gives an
 Evidence item with `error` and an Unavailable line; `handlers.triage.enrich` bounds the time.
-A source that is not configured says so ("not configured", with the setting to set) on the cards it
-would have helped with, so the reader knows what was not consulted.
+When at least one of the three is configured, the others say "not configured" on cards they would
+have helped with, so the reader knows what was not consulted.
 """
 
 from __future__ import annotations
@@ -229,6 +229,10 @@ class NotConfigured:
         return Enrichment(unavailable=[Unavailable(source=self.name, reason=f"not configured ({self.setting})")])
 
 
+def _any_evidence_source(settings: Settings) -> bool:
+    return bool(settings.kubernetes.clusters) or settings.prometheus.enabled or settings.opensearch.enabled
+
+
 def kubernetes_factory(settings: Settings) -> Enricher | None:
     if settings.kubernetes.clusters:
         for name in settings.kubernetes.clusters:  # import the client and load credentials outside the time budget
@@ -237,6 +241,8 @@ def kubernetes_factory(settings: Settings) -> Enricher | None:
             except Exception as exc:  # a broken kubeconfig: collect() reports it on the card
                 log.warning("kubernetes cluster %s: %s", name, _reason(exc))
         return KubernetesEnricher(settings.kubernetes)
+    if not _any_evidence_source(settings):
+        return None
     return NotConfigured("kubernetes", lambda g: any(target_of(a.labels) for a in _firing(g)),
                          "OPSBOT_KUBERNETES__CLUSTERS")
 
@@ -244,10 +250,14 @@ def kubernetes_factory(settings: Settings) -> Enricher | None:
 def prometheus_factory(settings: Settings) -> Enricher | None:
     if settings.prometheus.enabled:  # the client is made here, outside the time budget (imports, session)
         return PrometheusEnricher(settings.prometheus, connect_prometheus(settings.prometheus))
+    if not _any_evidence_source(settings):
+        return None
     return NotConfigured("prometheus", PrometheusEnricher(settings.prometheus).applies, "OPSBOT_PROMETHEUS__URL")
 
 
 def opensearch_factory(settings: Settings) -> Enricher | None:
     if settings.opensearch.enabled:
         return OpenSearchEnricher(settings.opensearch, connect_opensearch(settings.opensearch))
+    if not _any_evidence_source(settings):
+        return None
     return NotConfigured("opensearch", OpenSearchEnricher(settings.opensearch).applies, "OPSBOT_OPENSEARCH__URL")

@@ -15,10 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
-
-FilterKind = Literal["status", "status_class", "level", "host", "ip", "cidr", "namespace", "pod", "service",
-                     "phrase"]
+from integrations.opensearch.question import FilterKind, LogAggregation, LogFilter, LogQuestion, TimeRange
 
 UNITS = {"minute": 60, "min": 60, "hour": 3600, "hr": 3600, "day": 86400, "week": 604800,
          "минут": 60, "мин": 60, "час": 3600, "ден": 86400, "дн": 86400, "сут": 86400, "недел": 604800}
@@ -49,7 +46,7 @@ _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 _IP = re.compile(r"\b(\d{1,3}(?:\.\d{1,3}){3})(/\d{1,2})?\b")
 _HOST = re.compile(r"\b((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})\b", re.IGNORECASE)
 _STATUS_CLASS = re.compile(r"\b([1-5])(?:xx|хх)\b", re.IGNORECASE)
-_STATUS = re.compile(r"(?<![\d.:/-])\b([1-5]\d\d)\b(?![\d.:/-])")
+_STATUS = re.compile(r"(?<![\d.:/-])\b([1-5]\d\d)(?:s|'s)?\b(?![\d.:/-])")
 _QUOTED = re.compile(r"\"([^\"]+)\"|«([^»]+)»|'([^']{3,})'")
 _NAMESPACE = re.compile(r"\b(?:namespace|ns|неймспейс\w*|пространств\w+ имён)\s+([\w.-]+)", re.IGNORECASE)
 _POD = re.compile(r"\b(?:pod|под[аеу]?)\s+([a-z0-9][\w.-]*)", re.IGNORECASE)
@@ -71,37 +68,6 @@ _FILLER = re.compile(
     r"покажи|найди|выведи|все|логи|логах|лог|запросы|ответы|для|на|в|по|от|и|с|мне|пожалуйста|какие|были|есть|"
     r"записи|сообщения|сколько|содержащие|с текстом|статус\w*|status|codes?|код\w*|ip|адрес\w*|хост\w*|host)\b",
     re.IGNORECASE)
-
-
-class TimeRange(BaseModel):
-    start: datetime
-    end: datetime
-    asked: bool = Field(True, description="False when no time was asked for and the default window applies")
-
-
-class LogFilter(BaseModel):
-    kind: FilterKind
-    value: str
-    exclude: bool = False
-
-
-class LogAggregation(BaseModel):
-    kind: Literal["top", "histogram", "percentiles"]
-    field: str = Field("", description="a field name or kind as the user said it; empty for a histogram")
-    size: int = 10
-    interval: str = ""
-    percents: list[float] = Field(default_factory=list)
-
-
-class LogQuestion(BaseModel):
-    text: str
-    time_range: TimeRange
-    filters: list[LogFilter] = Field(default_factory=list)
-    aggregations: list[LogAggregation] = Field(default_factory=list)
-    sort: Literal["newest", "oldest"] = "newest"
-    size: int | None = None
-    understood: list[str] = Field(default_factory=list)
-    not_understood: list[str] = Field(default_factory=list)
 
 
 class _Text:

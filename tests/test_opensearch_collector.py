@@ -98,9 +98,10 @@ def test_query_builder_is_a_pure_function_with_configurable_fields() -> None:
     body = build_log_search(query, fields)
     assert body["size"] == 7 and body["sort"] == [{"ts": {"order": "desc"}}]
     assert body["query"]["bool"]["filter"] == [
-        {"range": {"ts": {"gte": "2026-11-22T09:50:00+00:00", "lte": "2026-11-22T10:01:00+00:00"}}},
+        {"range": {"ts": {"gte": "2026-11-22T09:50:00+00:00", "lte": "2026-11-22T10:01:00+00:00",
+                          "format": "strict_date_optional_time"}}},
         {"term": {"k8s.ns": "shop"}}, {"term": {"k8s.pod": POD}}, {"term": {"k8s.container": "app"}},
-        {"terms": {"severity": ["error"]}}, {"match": {"msg": {"query": "heap space", "operator": "and"}}},
+        {"terms": {"severity": ["error"]}}, {"match_phrase": {"msg": "heap space"}},
     ]
     assert body["aggs"] == {"top_messages": {"terms": {"field": "msg.raw", "size": 3}}}
     plain = build_log_search(LogQuery(start=STARTS, end=STARTS, size=1), LogFields())

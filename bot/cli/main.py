@@ -13,6 +13,7 @@ from bot.cli import (
     config_cmd,
     knowledge_cmd,
     llm_cmd,
+    logs_cmd,
     postmortem_cmd,
     redis_cmd,
     run_cmd,
@@ -52,6 +53,7 @@ app.add_typer(redis_cmd.app, name="redis")
 app.add_typer(ceph_cmd.app, name="ceph")
 app.add_typer(postmortem_cmd.app, name="postmortem")
 app.add_typer(llm_cmd.app, name="llm")
+app.add_typer(logs_cmd.app, name="logs")
 run_cmd.register(app)
 triage_cmd.register(app)
 ask_cmd.register(app)

@@ -38,6 +38,15 @@ class OpenSearchSettings(BaseModel):
     max_line_chars: int = Field(400, ge=40, description="each line is cut to this length")
     top_messages: int = Field(5, ge=1, le=50, description="most frequent messages (aggregation buckets)")
     timeout_s: float = Field(2.0, gt=0)
+    # /logs: questions in plain words
+    search_timeout_s: float = Field(10.0, gt=0, description="/logs: validation and search time limit")
+    dashboards_url: str = Field("", description="OpenSearch Dashboards URL; cards link Discover with the query")
+    max_query_size: int = Field(100, ge=1, le=10000, description="/logs: most hits a query may ask for")
+    default_window_s: int = Field(3600, ge=60, description="/logs: the time range when the question names none")
+    timezone: str = Field("UTC", description="/logs: the users' time zone for times such as 10:00 or yesterday")
+    mapping_ttl_s: float = Field(300.0, ge=0, description="how long a fetched _mapping is reused")
+    aliases: dict[str, list[str]] = Field(
+        default_factory=dict, description="kind (status, host, ip, level, service, ...) -> fields to try first")
 
     @property
     def enabled(self) -> bool:

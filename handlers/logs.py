@@ -1,0 +1,272 @@
+"""/logs and `opsbot logs`: a log question in plain English or Russian -> a validated OpenSearch query
+-> its hits, with the query on the card so the engineer can trust and reuse it.
+
+Steps: fetch (and cache) the index pattern's mapping; parse the question with rules
+(handlers.log_question); build the `_search` body from the fields the index really has
+(handlers.logs_query); with an LLM, one call for the words the rules left over (handlers.logs_llm);
+validate (known fields, type-correct operators, size cap, a time range); dry-run
+`_validate/query`; search with a timeout. Each failure is said on the card in words.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from pydantic import BaseModel, Field
+
+from bot.cards import Card, CardField, CardKind, CardStatus, Link
+from bot.config import Settings
+from bot.events import Command
+from bot.models import Severity, Unavailable
+from handlers.log_question import parse
+from integrations.opensearch.collector import connect
+from integrations.opensearch.config import OpenSearchSettings
+from integrations.opensearch.dsl import build_search
+from integrations.opensearch.mapping import IndexSchema, MappingCache
+from integrations.opensearch.validate import validate_search
+from integrations.redaction import redact
+
+if TYPE_CHECKING:
+    from integrations.llm.client import LLMClient
+
+USAGE = ("`/logs QUESTION [--index PATTERN]` searches the logs, e.g. `/logs nginx 5xx for api.example.com in the "
+         "last 3 hours without 10.0.0.1` or `/logs ошибки в namespace shop за последние 30 минут`.")
+HIT_CHARS = 300
+SHOWN_HITS = 10
+SHOWN_BUCKETS = 10
+_INDEX_OPTION = re.compile(r"(?:^|\s)--index(?:=|\s+)(\S+)")
+MAPPINGS = MappingCache()
+
+
+class LogsError(Exception):
+    """Why a question could not be searched, in words for the card or the terminal."""
+
+
+class Translation(BaseModel):
+    """What `opsbot logs translate --json` prints."""
+
+    question: str
+    index: str
+    dsl: dict[str, Any]
+    understood: list[str] = Field(default_factory=list)
+    not_understood: list[str] = Field(default_factory=list)
+    used_llm: bool = False
+    llm_note: str = ""
+
+
+class Bucket(BaseModel):
+    key: str
+    value: float | int | None
+
+
+class SearchAnswer(BaseModel):
+    total: int = 0
+    hits: list[str] = Field(default_factory=list)
+    aggregations: dict[str, list[Bucket]] = Field(default_factory=dict)
+    took_ms: int = 0
+
+
+def split_index(text: str) -> tuple[str, str | None]:
+    """`QUESTION --index PATTERN` -> (question, pattern)."""
+    match = _INDEX_OPTION.search(text)
+    if match is None:
+        return text.strip(), None
+    return (text[:match.start()] + text[match.end():]).strip(), match.group(1)
+
+
+def translate(question: str, fields: dict[str, str], config: OpenSearchSettings, *, index: str,
+              now: datetime | None = None, tz: str | None = None, llm: LLMClient | None = None) -> Translation:
+    """The validated `_search` body for `question` on an index with these `fields`. Raises LogsError."""
+    if not fields:
+        raise LogsError(f"the index pattern {index} has no mapped fields (no such index?)")
+    parsed = parse(question, now=now or datetime.now(UTC), tz=tz or config.timezone,
+                   default_window=timedelta(seconds=config.default_window_s))
+    schema = IndexSchema(pattern=index, fields=fields, aliases=config.aliases)
+    try:
+        built = build_search(parsed, schema, max_size=config.max_query_size)
+    except ValueError as exc:
+        raise LogsError(str(exc)) from None
+    understood = list(parsed.understood)
+    if not parsed.time_range.asked:
+        understood.append(f"the last {config.default_window_s // 60} minutes (no time range was asked for)")
+    result = Translation(question=question, index=index, dsl=built.body, understood=understood,
+                         not_understood=[*parsed.not_understood, *built.skipped])
+    if llm is not None and parsed.not_understood:
+        from handlers.logs_llm import translate_rest
+
+        added = translate_rest(question, parsed.not_understood, built.body, schema, llm,
+                               max_size=config.max_query_size)
+        if added.status == "added" and added.body is not None:
+            result.dsl, result.used_llm = added.body, True
+            result.understood.append(f"{added.understood or 'more clauses'} (LLM)")
+            result.not_understood = list(built.skipped)
+        result.llm_note = {"added": "", "nothing": "the LLM found nothing more to filter on"}.get(
+            added.status, f"LLM {'unavailable' if added.status == 'unavailable' else 'answer rejected'}: "
+                          f"{added.reason}")
+    errors = validate_search(result.dsl, schema, max_size=config.max_query_size)
+    if errors:  # the builder's own output: a bug, said plainly rather than sent
+        raise LogsError("the query failed validation: " + "; ".join(errors))
+    return result
+
+
+def fetch_fields(client: Any, index: str, config: OpenSearchSettings) -> dict[str, str]:
+    from opensearchpy.exceptions import NotFoundError, OpenSearchException
+
+    try:
+        return MAPPINGS.fields(client, index, timeout_s=config.search_timeout_s, ttl_s=config.mapping_ttl_s)
+    except NotFoundError:
+        raise LogsError(f"no index matches {index}") from None
+    except OpenSearchException as exc:
+        raise LogsError(f"could not read the mapping of {index}: {_short(exc)}") from None
+
+
+def run_search(client: Any, translation: Translation, config: OpenSearchSettings) -> SearchAnswer:
+    """Dry-run the query with `_validate/query`, then search. Raises LogsError."""
+    from opensearchpy.exceptions import OpenSearchException
+
+    index, body = translation.index, translation.dsl
+    try:
+        check = client.indices.validate_query(index=index, body={"query": body["query"]}, explain=True,
+                                              request_timeout=config.search_timeout_s)
+        if not check.get("valid", False):
+            reasons = [e.get("error", "") for e in check.get("explanations", []) if not e.get("valid", True)]
+            raise LogsError("OpenSearch rejected the query: " + ("; ".join(r for r in reasons if r) or "invalid"))
+        answer = client.search(index=index, body=body, request_timeout=config.search_timeout_s)
+    except OpenSearchException as exc:
+        raise LogsError(f"the search failed: {_short(exc)}") from None
+    return parse_answer(answer, config)
+
+
+def parse_answer(answer: dict[str, Any], config: OpenSearchSettings) -> SearchAnswer:
+    from integrations.opensearch.collector import _get
+
+    fields = config.fields
+    hits = (answer.get("hits") or {}).get("hits") or []
+    total = (answer.get("hits") or {}).get("total") or 0
+    lines = []
+    for hit in hits[:SHOWN_HITS]:
+        source = hit.get("_source") or {}
+        message = _get(source, fields.message)
+        text = str(message) if message is not None else json.dumps(source, ensure_ascii=False, default=str)
+        stamp = _get(source, fields.timestamp) or ""
+        lines.append(redact(f"{stamp} {text}".strip())[:HIT_CHARS])
+    aggs: dict[str, list[Bucket]] = {}
+    for name, agg in (answer.get("aggregations") or {}).items():
+        if "buckets" in agg:
+            aggs[name] = [Bucket(key=redact(str(b.get("key_as_string", b.get("key")))), value=b.get("doc_count"))
+                          for b in agg["buckets"][:SHOWN_BUCKETS * 6]]
+        elif "values" in agg:
+            aggs[name] = [Bucket(key=f"p{k}", value=v) for k, v in agg["values"].items()]
+    return SearchAnswer(total=int(total.get("value", 0)) if isinstance(total, dict) else int(total), hits=lines,
+                        aggregations=aggs, took_ms=int(answer.get("took", 0)))
+
+
+# --- the card ------------------------------------------------------------------------------------
+
+def _rison(value: str) -> str:
+    return "'" + value.replace("!", "!!").replace("'", "!'") + "'"
+
+
+def _kql(clause: dict[str, Any]) -> str:
+    (op, spec), = clause.items()
+    if op == "exists":
+        return f"{spec['field']}:*"
+    (name, value), = spec.items()
+    if op == "range":
+        parts = [f"{name} {'>=' if k == 'gte' else '<='} {v}" for k, v in value.items() if k in ("gte", "lte")]
+        return " and ".join(parts)
+    if op == "terms":
+        return f"{name}:(" + " or ".join(json.dumps(str(v)) for v in value) + ")"
+    if op == "prefix":
+        return f"{name}:{value}*"
+    return f"{name}:{json.dumps(str(value), ensure_ascii=False)}"
+
+
+def discover_url(dashboards_url: str, translation: Translation) -> str:
+    """OpenSearch Dashboards Discover with the same filters (as KQL) and time range."""
+    query = translation.dsl["query"]["bool"]
+    time_filter, *others = query["filter"]
+    (_, bounds), = time_filter["range"].items()
+    kql = " and ".join([_kql(c) for c in others] + [f"not ({_kql(c)})" for c in query.get("must_not", [])])
+    state = (f"_g=(time:(from:{_rison(bounds['gte'])},to:{_rison(bounds['lte'])}))"
+             f"&_a=(query:(language:kuery,query:{_rison(kql)}))")
+    return f"{dashboards_url.rstrip('/')}/app/discover#/?{quote(state, safe='=&:(),!')}"
+
+
+def _table(name: str, buckets: list[Bucket]) -> str:
+    rows = [f"{b.key} | {b.value if b.value is not None else '–'}" for b in buckets[:SHOWN_BUCKETS]]
+    more = f"\n… {len(buckets) - SHOWN_BUCKETS} more" if len(buckets) > SHOWN_BUCKETS else ""
+    return f"{name}:\n" + "\n".join(rows) + more
+
+
+NOT_UNDERSTOOD = "Not taken into account: "
+
+
+def needs_llm(card: Card) -> bool:
+    """Whether the rules left words of the question unused (then the LLM may add what they mean)."""
+    return NOT_UNDERSTOOD in card.text and "rules + LLM" not in card.footer
+
+
+def logs_card(translation: Translation, answer: SearchAnswer | None, config: OpenSearchSettings,
+              error: str = "") -> Card:
+    bounds = translation.dsl["query"]["bool"]["filter"][0]["range"]
+    (_, window), = bounds.items()
+    sections = ["Understood: " + ("; ".join(translation.understood) or "nothing specific")]
+    if translation.not_understood:
+        sections.append(NOT_UNDERSTOOD + ", ".join(translation.not_understood))
+    if answer is not None:
+        if answer.hits:
+            sections.append("```\n" + "\n".join(answer.hits) + "\n```")
+        sections += [_table(name, buckets) for name, buckets in answer.aggregations.items()]
+    sections.append("Query (`_search` body):\n```json\n" + json.dumps(translation.dsl, indent=1, ensure_ascii=False)
+                    + "\n```")
+    fields = [CardField(name="index", value=translation.index),
+              CardField(name="from", value=window["gte"][:19]), CardField(name="to", value=window["lte"][:19])]
+    if answer is not None:
+        fields.append(CardField(name="hits", value=f"{answer.total:,}"))
+    links = [Link(title="Open in Discover", url=discover_url(config.dashboards_url, translation))] \
+        if config.dashboards_url else []
+    footer = " · ".join(p for p in ("rules + LLM" if translation.used_llm else "rules", translation.llm_note,
+                                    f"{answer.took_ms} ms in OpenSearch" if answer else "") if p)
+    return Card(kind=CardKind.logs, status=CardStatus.degraded if error else CardStatus.done,
+                severity=Severity.warning if error else Severity.info, title=f"Logs: {translation.question[:120]}",
+                summary=error or (f"{answer.total:,} matching log lines" if answer else ""),
+                text="\n\n".join(sections), fields=fields, links=links, footer=footer,
+                unavailable=[Unavailable(source="opensearch", reason=error)] if error else [])
+
+
+def _error_card(question: str, message: str) -> Card:
+    return Card(kind=CardKind.logs, status=CardStatus.degraded, severity=Severity.warning,
+                title=f"Logs: {question[:120]}", summary=message, text=USAGE,
+                unavailable=[Unavailable(source="opensearch", reason=message)])
+
+
+def handle_command(cmd: Command, settings: Settings, llm: LLMClient | None = None) -> Card:
+    """`/logs QUESTION [--index PATTERN]`."""
+    question, index = split_index(cmd.text)
+    if not question:
+        return Card(kind=CardKind.help, status=CardStatus.done, title="/logs", text=USAGE)
+    config = settings.opensearch
+    if not config.enabled:
+        return _error_card(question, "OpenSearch is not configured (set opensearch.url).")
+    index = index or config.index_pattern
+    client = connect(config)
+    try:
+        translation = translate(question, fetch_fields(client, index, config), config, index=index, llm=llm)
+    except LogsError as exc:
+        return _error_card(question, str(exc))
+    try:
+        answer = run_search(client, translation, config)
+    except LogsError as exc:
+        return logs_card(translation, None, config, error=str(exc))
+    return logs_card(translation, answer, config)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc)
+    return text if len(text) <= 200 else text[:200] + "…"
+
