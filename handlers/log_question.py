@@ -63,7 +63,7 @@ _SORT_OLD = re.compile(r"oldest first|сначала старые", re.IGNORECAS
 _SIZE = re.compile(r"\b(\d+)\s+(?:lines|hits|entries|results|events|строк\w*|записей|результат\w*|событи\w*)",
                    re.IGNORECASE)
 _FILLER = re.compile(
-    r"\b(?:show|me|list|find|give|all|the|a|an|of|for|in|on|at|from|to|with|and|logs?|log lines|requests?|"
+    r"\b(?:show|me|list|find|give|all|the|a|an|of|for|in|on|at|from|to|with|and|by|logs?|log lines|requests?|"
     r"responses?|entries|messages|please|what|were|are|is|there|any|containing|contains|how many|count|"
     r"покажи|найди|выведи|все|логи|логах|лог|запросы|ответы|для|на|в|по|от|и|с|мне|пожалуйста|какие|были|есть|"
     r"записи|сообщения|сколько|содержащие|с текстом|статус\w*|status|codes?|код\w*|ip|адрес\w*|хост\w*|host)\b",

@@ -95,7 +95,7 @@ def translate(question: str, fields: dict[str, str], config: OpenSearchSettings,
         understood.append(f"the last {config.default_window_s // 60} minutes (no time range was asked for)")
     result = Translation(question=question, index=index, dsl=built.body, understood=understood,
                          not_understood=[*parsed.not_understood, *built.skipped])
-    if llm is not None and parsed.not_understood:
+    if llm is not None and any(len(word) > 2 for word in parsed.not_understood):  # not for a stray "by"
         from handlers.logs_llm import translate_rest
 
         added = translate_rest(question, parsed.not_understood, built.body, schema, llm,

@@ -87,7 +87,8 @@ def to_dsl(clause: LLMClause, schema: IndexSchema) -> dict[str, Any]:
 def translate_rest(question: str, leftover: list[str], body: dict[str, Any], schema: IndexSchema,
                    client: LLMClient, *, max_size: int) -> LLMTranslation:
     """Ask once for clauses covering `leftover`; never raises for LLM trouble."""
-    fields = sorted(schema.fields)[:MAX_FIELDS_SHOWN]
+    fields = sorted(name for name, kind in schema.fields.items() if kind not in ("object", "nested"))[
+        :MAX_FIELDS_SHOWN]
     prompt = render("logs", question=data_block(question, id="question"),
                     fields="\n".join(f"{name}: {schema.fields[name]}" for name in fields),
                     query=json.dumps(body["query"], ensure_ascii=False), leftover=", ".join(leftover))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ from tests.chat_requests import (
 )
 from tests.fakes import mattermost_api, slack_api
 from tests.fakes.mattermost_api import FakeMattermost
+from tests.fakes.opensearch_api import FakeOpenSearch
 from tests.fakes.slack_api import FakeSlack
+from tests.log_cases import MAPPINGS
 from tests.servers import free_port, wait_until
 from tests.stack import BotStack, bot_stack
 
@@ -46,8 +49,19 @@ def mattermost() -> Iterator[FakeMattermost]:
 
 
 @pytest.fixture(scope="module")
+def opensearch() -> Iterator[FakeOpenSearch]:
+    with FakeOpenSearch().run_in_thread() as fake:
+        fake.mappings = {"nginx-*": MAPPINGS["nginx"]}
+        now = datetime.now(UTC)
+        fake.documents = [{"@timestamp": (now - timedelta(minutes=m)).isoformat(), "message": f"GET /cart {status}",
+                           "http": {"response": {"status_code": status}}, "url": {"domain": "api.example.com"},
+                           "client": {"ip": "10.0.0.7"}} for m, status in ((5, 502), (9, 200), (15, 503))]
+        yield fake
+
+
+@pytest.fixture(scope="module")
 def stack(redis_url: str, tmp_path_factory: pytest.TempPathFactory, slack: FakeSlack,
-          mattermost: FakeMattermost) -> Iterator[BotStack]:
+          mattermost: FakeMattermost, opensearch: FakeOpenSearch) -> Iterator[BotStack]:
     redis_lib.Redis.from_url(redis_url).flushall()
     port = free_port()  # known before start: Mattermost buttons call back to the public URL
     env = {"OPSBOT_WEB__PORT": str(port), "OPSBOT_WEB__PUBLIC_URL": f"http://127.0.0.1:{port}",
@@ -59,6 +73,7 @@ def stack(redis_url: str, tmp_path_factory: pytest.TempPathFactory, slack: FakeS
            "OPSBOT_MATTERMOST__COMMAND_TOKENS": json.dumps([MATTERMOST_COMMAND_TOKEN]),
            "OPSBOT_MATTERMOST__OUTGOING_TOKENS": json.dumps([MATTERMOST_OUTGOING_TOKEN]),
            "OPSBOT_KNOWLEDGE__BUNDLED_RUNBOOKS": "false",
+           "OPSBOT_OPENSEARCH__URL": opensearch.base_url, "OPSBOT_OPENSEARCH__INDEX_PATTERN": "nginx-*",
            "OPSBOT_ROUTING__DEFAULT_CHANNEL": "oncall"}
     with bot_stack(redis_url, tmp_path_factory.mktemp("chat-stack"), env) as running:
         yield running
@@ -123,6 +138,20 @@ def test_mentions_post_their_card_on_both_platforms(stack: BotStack, slack: Fake
     wait_until(answered, timeout=30, what="answer card for a Mattermost mention")
     (answer,) = _in_channel(mattermost.created, channel, since)
     assert answer["root_id"] == asked  # in the thread of the message that asked
+
+
+def test_slack_logs_question_gets_the_query_and_its_hits(stack: BotStack, slack: FakeSlack) -> None:
+    since = time.time()
+    body = slack_command("/logs", "5xx for api.example.com in the last hour", channel_id="C0STORAGE")
+    status, answer = stack.post_form("/slack/events", body, slack_headers(body))
+    assert status == 200 and "working on it" in answer["text"]
+
+    def card() -> str:
+        (posted,) = _in_channel(slack.posts, "C0STORAGE", since)
+        return json.dumps(slack.messages[("C0STORAGE", posted["ts"])])
+
+    wait_until(lambda: "http.response.status_code" in card(), timeout=30, what="logs card")
+    assert "GET /cart 502" in card() and "GET /cart 503" in card() and "GET /cart 200" not in card()
 
 
 def test_slack_oncall_help_in_the_running_bot(stack: BotStack) -> None:
