@@ -16,7 +16,7 @@ from bot.cards import Card, CardKind, CardStatus
 from bot.config import Settings
 from bot.events import Command, Mention
 from bot.models import Severity, Unavailable
-from handlers import ask, ceph, logs, postmortem, redis
+from handlers import ask, ceph, config_review, logs, postmortem, redis
 from handlers.help import help_card
 from handlers.intents import route
 
@@ -27,22 +27,18 @@ CommandHandler = Callable[[Command, Settings], Card]
 HANDLERS: dict[str, CommandHandler] = {
     "ask": ask.handle_command,
     "ceph": ceph.handle_command,
+    "config": config_review.handle_command,
     "logs": logs.handle_command,
     "postmortem": postmortem.handle_command,
     "redis": redis.handle_command,
 }
 UMBRELLA = "oncall"
-NOT_YET = {
-    "config": "Reviewing pasted configuration is not available in this version.",
-}
-
-
 def normalise(cmd: Command) -> Command:
     """`/oncall ceph prod` -> `ceph` with text `prod`; leading slashes and case are dropped."""
     name = cmd.name.lstrip("/").lower()
     text = cmd.text.strip()
     if name == UMBRELLA:
-        first, _, rest = text.partition(" ")
+        first, rest = ([*text.split(None, 1), ""])[:2]  # "config\n<pasted yaml>" too
         if first.lower() in HANDLERS:
             return cmd.model_copy(update={"name": first.lower(), "text": rest.strip()})
         return cmd.model_copy(update={"name": UMBRELLA, "text": text})
@@ -55,8 +51,6 @@ def instant_reply(cmd: Command, settings: Settings) -> Card | None:
         return None
     if cmd.name == UMBRELLA and cmd.text.split(" ", 1)[0].lower() in ("", "help"):
         return help_card(settings)
-    if cmd.name in NOT_YET:
-        return help_card(settings, message=NOT_YET[cmd.name])
     asked = f"/{cmd.name} {cmd.text}".strip()
     return help_card(settings, message=f"I don't know `{asked[:100]}`. Here is what I can do:")
 

@@ -41,6 +41,7 @@ from bot.incidents import IncidentMeta, merge_notification
 from bot.runtime import Runtime, runtime
 from handlers import explain
 from handlers.ask import handle_command as ask_command
+from handlers.config_review import handle_command as config_command
 from handlers.enrichers import build_enrichers
 from handlers.logs import handle_command as logs_command
 from handlers.logs import needs_llm as logs_need_llm
@@ -54,8 +55,10 @@ log = logging.getLogger("opsbot.tasks")
 COMMAND_RECEIVER = "command"
 EXPLAINED_COMMANDS = {"ceph": "Ceph cluster", "redis": "Redis instance"}  # command -> what its card diagnoses
 ASK_COMMAND = "ask"  # its answer is written by the model from the sections found
-# Commands whose handler takes the LLM itself: /ask writes its answer, /logs translates what rules could not.
-LLM_HANDLERS: dict[str, Callable[..., Card]] = {ASK_COMMAND: ask_command, "logs": logs_command}
+# Commands whose handler takes the LLM itself: /ask writes its answer, /logs translates what rules could
+# not, a config review asks the heavy model what rules cannot judge.
+LLM_HANDLERS: dict[str, Callable[..., Card]] = {ASK_COMMAND: ask_command, "logs": logs_command,
+                                               "config": config_command}
 LLM_COMMANDS = {*EXPLAINED_COMMANDS, *LLM_HANDLERS}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.cards import Card, CardField, CardKind, CardStatus
 from bot.config import Settings
-from handlers import ask, ceph, logs, postmortem, redis
+from handlers import ask, ceph, config_review, logs, postmortem, redis
 
 INTRO = ("I post a triage card for every Alertmanager notification routed to me and keep it up to date: "
          "joins, resolves (with the duration) and a note in the card's thread. Commands:")
@@ -18,6 +18,7 @@ def help_card(settings: Settings, message: str = "") -> Card:
         CardField(name="/ask QUESTION", value=ask.USAGE, short=False),
         CardField(name="/logs QUESTION [--index PATTERN]", value=logs.USAGE + (
             "" if settings.opensearch.enabled else "\nOpenSearch: not configured"), short=False),
+        CardField(name="/oncall config + pasted YAML or nginx config", value=config_review.USAGE, short=False),
         CardField(name="/postmortem TEXT | URL", value=postmortem.USAGE, short=False),
         CardField(name="/ceph [CLUSTER | pasted output]", value=f"{ceph.USAGE}\nClusters: {clusters}", short=False),
         CardField(name="/redis INSTANCE | pasted output", value=f"{redis.USAGE}\nInstances: {instances}", short=False),

@@ -1,10 +1,9 @@
 """Which command a chat mention is: rules on the text, in order, first match wins.
 
 Pasted `ceph health detail` / `ceph -s` goes to the Ceph diagnosis, pasted INFO / SLOWLOG /
-LATENCY output to the Redis one, a log question to /logs, a question to /ask. Pasted configuration
-is recognised so the answer can say that reviewing it is not available yet, instead of a
-knowledge-base answer that misses the point. No LLM is consulted: these rules decide every case,
-and a mention that matches no rule is a question.
+LATENCY output to the Redis one, pasted configuration (OpenTelemetry Collector, Data Prepper,
+Ansible, nginx) to the config review, a log question to /logs, a question to /ask. No LLM is
+consulted: these rules decide every case, and a mention that matches no rule is a question.
 """
 
 from __future__ import annotations

@@ -1,0 +1,96 @@
+"""Review of pasted configuration (OpenTelemetry Collector, Data Prepper, Ansible, nginx): the
+deterministic checks of handlers.config_checks first, then, with an LLM, one call to the heavy
+model for what rules cannot judge. An LLM issue is kept only if its `where` quotes the pasted text
+(it must point at something real); fixes are sentences, never commands."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from bot.cards import Card, CardField, CardKind, CardStatus
+from bot.config import Settings
+from bot.events import Command
+from bot.models import Finding, Severity, Unavailable
+from handlers.config_checks import KIND_NAMES, ConfigReport, check
+from integrations.llm.budget import shorten
+from integrations.llm.prompts import data_block, render
+from integrations.llm.structured import structured_call
+from integrations.llm.types import LLMError, Message
+from integrations.redaction import redact
+
+if TYPE_CHECKING:
+    from integrations.llm.client import LLMClient
+
+USAGE = ("Paste an OpenTelemetry Collector or Data Prepper pipeline YAML, an Ansible playbook or an nginx "
+         "configuration after `/oncall config` (or mention me with it) and I review it.")
+TASK = "config"  # routed to the heavy model (llm.routes)
+MAX_ISSUES = 6
+MAX_CONFIG_CHARS = 8000
+LLM_CODE = "CONFIG_REVIEW_LLM"
+
+
+class ModelIssue(BaseModel):
+    severity: Literal["info", "warning", "error"]
+    where: str = Field(max_length=200)
+    problem: str = Field(min_length=3, max_length=600)
+    fix: str = Field("", max_length=600)
+
+
+class ModelReview(BaseModel):
+    issues: list[ModelIssue] = Field(default_factory=list)
+
+
+def review_schema() -> dict[str, Any]:
+    issue = {"type": "object", "properties": {
+        "severity": {"type": "string", "enum": ["info", "warning", "error"]},
+        "where": {"type": "string", "maxLength": 80}, "problem": {"type": "string", "maxLength": 200},
+        "fix": {"type": "string", "maxLength": 200}},
+        "required": ["severity", "where", "problem", "fix"], "additionalProperties": False}
+    return {"type": "object", "properties": {"issues": {"type": "array", "items": issue, "maxItems": MAX_ISSUES}},
+            "required": ["issues"], "additionalProperties": False}
+
+
+def llm_findings(text: str, report: ConfigReport, client: LLMClient) -> tuple[list[Finding], str]:
+    """The model's issues that quote the configuration, and a note for the footer."""
+    found = "\n".join(f"- {f.code}: {f.title}" for f in report.findings) or "(none)"
+    prompt = render("config", what=KIND_NAMES[report.kind], findings=found,
+                    config=data_block(shorten(redact(text), MAX_CONFIG_CHARS), id="config"))
+    messages = [Message(role="system", content=prompt.system), Message(role="user", content=prompt.user)]
+    try:
+        call = structured_call(client, messages, ModelReview, task=TASK, schema=review_schema(),
+                               schema_name="config_review")
+    except LLMError as exc:
+        return [], f"LLM unavailable: {exc}"
+    if call.answer is None:
+        return [], f"LLM answer rejected: {call.error}"
+    grounded = [i for i in call.answer.issues[:MAX_ISSUES] if i.where.strip() and i.where.strip() in text]
+    dropped = len(call.answer.issues) - len(grounded)
+    findings = [Finding(code=LLM_CODE, severity=Severity(i.severity), title=f"{i.where.strip()}: {i.problem} (LLM)",
+                        explanation=i.fix) for i in grounded]
+    note = f"llm {call.model} ({call.calls} call{'s' if call.calls > 1 else ''}" + (
+        f"; {dropped} issue(s) dropped: they quote nothing in the configuration)" if dropped else ")")
+    return findings, note
+
+
+def handle_command(cmd: Command, settings: Settings, llm: LLMClient | None = None) -> Card:
+    text = cmd.text.strip().strip("`").strip()
+    if not text:
+        return Card(kind=CardKind.help, status=CardStatus.done, title="/oncall config", text=USAGE)
+    report = check(text)
+    findings = sorted(report.findings, key=lambda f: -f.severity.rank)
+    note = ""
+    if llm is not None and report.kind != "unknown":
+        extra, note = llm_findings(text, report, llm)
+        findings += extra
+    worst = max((f.severity for f in findings), key=lambda s: s.rank, default=Severity.info)
+    name = KIND_NAMES[report.kind]
+    summary = (f"{len(findings)} problem(s) in this {name} configuration" if findings
+               else f"No problems found in this {name} configuration by the checks" + ("" if llm else " (no LLM)"))
+    unavailable = [Unavailable(source="llm", reason=note)] if note.startswith("LLM ") else []
+    return Card(kind=CardKind.diagnosis, status=CardStatus.done, severity=worst, title=f"Config review: {name}",
+                summary=summary, fields=[CardField(name="kind", value=name),
+                                         CardField(name="lines", value=str(len(text.splitlines())))],
+                findings=findings, steps=report.steps, unavailable=unavailable,
+                footer=" · ".join(p for p in ("config review", "" if unavailable else note) if p))
