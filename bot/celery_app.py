@@ -29,7 +29,7 @@ EMBEDDED_HINT = "redis://127.0.0.1:6379/0"
 
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    app = Celery("opsbot", broker=settings.redis_url or EMBEDDED_HINT, include=["bot.tasks"])
+    app = Celery("opsbot", broker=settings.redis_url or EMBEDDED_HINT, include=["bot.tasks", "bot.command_tasks"])
     llm = settings.llm
     llm_limit = int(max(settings.celery.task_time_limit_s,
                         llm.queue_wait_s + 2 * max([llm.default_timeout_s, *llm.timeout_s.values()]) + 30))

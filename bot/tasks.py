@@ -9,13 +9,10 @@ wrap_up_incident (queue collect): on resolve, one summary in the card's thread (
   what people wrote in the thread, duration).
 run_action (queue collect): a card button; "Draft post-mortem" writes and ingests a Markdown draft.
 enrich_incident (queue collect): run the evidence enrichers and fold their findings into the card.
-run_command (queue collect): a slash command's card: "working" first, then the handler's result.
-  It is kept as a one-card incident (receiver "command") so delivery, retries and in-place updates
-  go through deliver_card like every alert card.
-explain_incident / explain_command (queue llm): when an LLM is configured, chained after
-  enrich_incident and run_command: one schema-bound LLM call explains the card (or, for /ask, writes
-  the answer from the sections found), which is updated in place (or says why the LLM could not
-  help). Their own queue, so a slow model never delays a first card.
+explain_incident (queue llm): when an LLM is configured, chained after enrich_incident: one
+  schema-bound LLM call explains the card, which is updated in place (or says why the LLM could not
+  help). Its own queue, so a slow model never delays a first card.
+Slash commands and mentions have their tasks in bot.command_tasks.
 Every task is idempotent against the incident state, so redelivery after a crash is harmless.
 """
 
@@ -25,26 +22,19 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
-from functools import cache, partial
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from celery import Task, signals
 
 from bot import incident_wrapup
-from bot.cards import Card, CardStatus
+from bot.cards import Card
 from bot.celery_app import celery_app
-from bot.commands import CommandHandler, execute, working_card
-from bot.events import Action, AlertGroup, Command
+from bot.events import Action, AlertGroup
 from bot.incidents import IncidentMeta, merge_notification
 from bot.runtime import Runtime, runtime
 from handlers import explain
-from handlers.ask import handle_command as ask_command
-from handlers.config_review import handle_command as config_command
 from handlers.enrichers import build_enrichers
-from handlers.logs import handle_command as logs_command
-from handlers.logs import needs_llm as logs_need_llm
 from handlers.triage import DRAFT_BUTTON, enrich, first_card
 from integrations.chat import ChatChannel, ChatError, PostRef
 
@@ -52,14 +42,7 @@ if TYPE_CHECKING:
     from integrations.llm.client import LLMClient
 
 log = logging.getLogger("opsbot.tasks")
-COMMAND_RECEIVER = "command"
-EXPLAINED_COMMANDS = {"ceph": "Ceph cluster", "redis": "Redis instance"}  # command -> what its card diagnoses
-ASK_COMMAND = "ask"  # its answer is written by the model from the sections found
-# Commands whose handler takes the LLM itself: /ask writes its answer, /logs translates what rules could
-# not, a config review asks the heavy model what rules cannot judge.
-LLM_HANDLERS: dict[str, Callable[..., Card]] = {ASK_COMMAND: ask_command, "logs": logs_command,
-                                               "config": config_command}
-LLM_COMMANDS = {*EXPLAINED_COMMANDS, *LLM_HANDLERS}
+COMMAND_RECEIVER = "command"  # commands are kept as one-card incidents (bot.command_tasks)
 
 
 @celery_app.task(name="bot.tasks.process_alert_group")
@@ -213,7 +196,7 @@ def explain_incident(incident_key: str) -> str:
     if explain.has_llm_result(meta.enrichment.findings, meta.enrichment.unavailable):
         return "done"  # a redelivery after the card was already explained
     seen = meta.enrichment.model_dump_json()
-    result = explain.explain(explain.triage_input(meta.base_card, meta.enrichment), _llm_client(),
+    result = explain.explain(explain.triage_input(meta.base_card, meta.enrichment), llm_client(),
                              budget_tokens=rt.settings.llm.prompt_budget_tokens, task="triage")
     rt.metrics.inc("opsbot_llm_explanations", ["triage", result.status])
     with rt.store.lock(incident_key):
@@ -230,68 +213,6 @@ def explain_incident(incident_key: str) -> str:
     return result.status
 
 
-@celery_app.task(name="bot.tasks.run_command")
-def run_command(command_key: str, payload: dict[str, Any], received_at: float) -> str:
-    rt = runtime()
-    cmd = _placed(rt, Command.model_validate(payload))
-    channel_key = f"{cmd.platform}:{cmd.channel}"
-    with rt.store.lock(command_key):
-        meta = rt.store.load(command_key)
-        if meta is None:
-            meta = IncidentMeta(key=command_key, receiver=COMMAND_RECEIVER, group_key=f"/{cmd.name}",
-                                status="firing", first_received_at=received_at, first_seen=datetime.now(UTC),
-                                base_card=working_card(cmd), version=1, channels=[channel_key],
-                                thread_id=cmd.thread_id)
-            rt.store.save(meta)
-    if meta.status == "firing":  # not finished before (a redelivery after a crash runs it again)
-        deliver_card.delay(command_key, channel_key)
-        card = execute(cmd, rt.settings, _with_context(rt, cmd))
-        with rt.store.lock(command_key):
-            meta.base_card = card
-            meta.status = "resolved"
-            meta.version += 1
-            rt.store.save(meta)
-        if rt.settings.llm.configured and cmd.name in LLM_COMMANDS and card.status is CardStatus.done and (
-                cmd.name != "logs" or logs_need_llm(card)):
-            explain_command.delay(command_key, cmd.name, cmd.model_dump(mode="json"))
-    deliver_card.delay(command_key, channel_key)
-    return "done"
-
-
-@celery_app.task(name="bot.tasks.explain_command")
-def explain_command(command_key: str, name: str, payload: dict[str, Any] | None = None) -> str:
-    """/ceph and /redis cards get an explanation; an /ask answer is rewritten by the model from the
-    sections found (the card showed those sections meanwhile)."""
-    rt = runtime()
-    meta = rt.store.load(command_key)
-    card = meta.base_card if meta else None
-    if meta is None or card is None:
-        return "gone"
-    if name in LLM_HANDLERS:
-        cmd = Command.model_validate(payload)
-        written = execute(cmd, rt.settings, _with_context(rt, cmd, _llm_client()))
-        status = "answered" if written.footer != card.footer else "unchanged"
-    else:
-        if explain.has_llm_result(card.findings, card.unavailable):
-            return "done"
-        result = explain.explain(explain.diagnosis_input(card, EXPLAINED_COMMANDS.get(name, name)), _llm_client(),
-                                 budget_tokens=rt.settings.llm.prompt_budget_tokens, task="diagnosis")
-        written, status = explain.explained_card(card, result), result.status
-    rt.metrics.inc("opsbot_llm_explanations", [name if name in LLM_HANDLERS else "diagnosis", status])
-    with rt.store.lock(command_key):
-        meta = rt.store.load(command_key)
-        if meta is None or meta.base_card != card:
-            return "superseded"
-        if written == card:
-            return status
-        meta.base_card = written
-        meta.version += 1
-        rt.store.save(meta)
-    for channel in meta.channels:
-        deliver_card.delay(command_key, channel)
-    return status
-
-
 def _post(chat: ChatChannel, channel: str, card: Card, thread_id: str | None) -> PostRef:
     try:
         return chat.post(channel, card, thread_id)
@@ -302,40 +223,15 @@ def _post(chat: ChatChannel, channel: str, card: Card, thread_id: str | None) ->
         return chat.post(channel, card)
 
 
-def _placed(rt: Runtime, cmd: Command) -> Command:
-    """A mention is answered in its thread; in the thread of an incident's card, about that incident."""
-    if cmd.thread_id is None:
-        return cmd
-    root = cmd.thread_id
-    chat = rt.channels.get(cmd.platform)
-    if chat is not None:
-        try:
-            root = chat.thread_root(cmd.channel, cmd.thread_id)
-        except ChatError as exc:  # answered in the mention's own thread, without the incident
-            log.warning("could not find the thread of %s message %s: %s", cmd.platform, cmd.thread_id, exc)
-    return cmd.model_copy(update={"thread_id": root, "incident_key": rt.store.incident_for_thread(cmd.platform, root)})
-
-
-def _with_context(rt: Runtime, cmd: Command, llm: LLMClient | None = None) -> CommandHandler | None:
-    """/ask and /logs with what only a worker has: the LLM client, and for /ask the incident whose
-    thread it was asked in."""
-    if cmd.name not in LLM_HANDLERS:
-        return None
-    if cmd.name != ASK_COMMAND:
-        return partial(LLM_HANDLERS[cmd.name], llm=llm)
-    meta = rt.store.load(cmd.incident_key) if cmd.incident_key else None
-    return partial(ask_command, llm=llm, incident=meta.card if meta else None)
-
-
 @signals.worker_ready.connect
 def _warm_up_llm(**_: Any) -> None:
     settings = runtime().settings.llm
     if settings.configured and settings.warm_up:  # in the background: the worker starts consuming at once
-        threading.Thread(target=_llm_client().warm_up, name="llm-warm-up", daemon=True).start()
+        threading.Thread(target=llm_client().warm_up, name="llm-warm-up", daemon=True).start()
 
 
 @cache
-def _llm_client() -> LLMClient:
+def llm_client() -> LLMClient:
     """One per worker process: it remembers the server's models and flavour. (Imported here: LangChain
     takes a second to import, and only workers that explain need it.)"""
     from integrations.llm.client import LLMClient

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis as redis_lib
 
+from tests.fakes.openai_api import FakeOpenAI
 from tests.servers import redis_server
 
 DATA = Path(__file__).parent / "data"
@@ -34,3 +35,10 @@ def clean_redis(redis_url: str) -> Iterator[redis_lib.Redis]:
 @pytest.fixture
 def firing_payload() -> dict[str, Any]:
     return copy.deepcopy(json.loads((DATA / "webhook-firing.json").read_text()))
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeOpenAI]:
+    """A fake OpenAI-compatible server (vLLM flavour) that records requests; `.llm_client()` talks to it."""
+    with FakeOpenAI(owned_by="vllm").run_in_thread() as server:
+        yield server

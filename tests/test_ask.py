@@ -16,8 +16,6 @@ from bot.cli.main import app
 from bot.config import Settings, load_settings
 from bot.events import Command
 from handlers.ask import AnswerCache, AskResult, ask, cache_key, excerpt, handle_command
-from integrations.llm.client import LLMClient
-from integrations.llm.config import LLMSettings
 from knowledge import service
 from tests.fakes.openai_api import FakeOpenAI
 
@@ -114,21 +112,14 @@ def test_excerpt_cuts_at_a_sentence() -> None:
 
 # --- with an LLM (the fake OpenAI-compatible server; tests/test_llm_llamacpp.py runs a real one) ---
 
-@pytest.fixture
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(owned_by="vllm").run_in_thread() as server:
-        yield server
-
-
-def _llm(fake: FakeOpenAI) -> LLMClient:
-    return LLMClient(LLMSettings.model_validate({"url": fake.api_url}))
 
 
 def test_llm_writes_the_answer_from_the_sections_and_cites_only_them(settings: Settings,
                                                                      fake_llm: FakeOpenAI) -> None:
     fake_llm.default_answer = json.dumps({"answer": "Compare RSS with used memory, then enable activedefrag.",
                                           "citations": ["doc:1", "doc:9"]})
-    result = ask("What does a mem_fragmentation_ratio far above 1.5 mean for Redis?", settings, llm=_llm(fake_llm))
+    question = "What does a mem_fragmentation_ratio far above 1.5 mean for Redis?"
+    result = ask(question, settings, llm=fake_llm.llm_client())
     assert result.used_llm and result.answer.startswith("Compare RSS")
     assert [c.source for c in result.citations] == ["redis-memory.md"]  # doc:9 was never shown: dropped
     (request,) = fake_llm.chat_requests()
@@ -141,13 +132,13 @@ def test_llm_writes_the_answer_from_the_sections_and_cites_only_them(settings: S
 def test_llm_answers_a_russian_question_in_russian(settings: Settings, fake_llm: FakeOpenAI) -> None:
     fake_llm.default_answer = json.dumps({"answer": "Проверьте журнал OSD, затем перезапустите службу.",
                                           "citations": ["doc:1"]})
-    result = ask("как перезапустить OSD после проверки журнала", settings, llm=_llm(fake_llm))
+    result = ask("как перезапустить OSD после проверки журнала", settings, llm=fake_llm.llm_client())
     assert result.used_llm and result.citations[0].source == "osd-restart-ru.md"
     assert "in Russian" in fake_llm.chat_requests()[0]["messages"][0]["content"]
 
 
 def test_no_llm_call_when_nothing_relevant_is_found(settings: Settings, fake_llm: FakeOpenAI) -> None:
-    result = ask("What is a good recipe for sourdough bread?", settings, llm=_llm(fake_llm))
+    result = ask("What is a good recipe for sourdough bread?", settings, llm=fake_llm.llm_client())
     assert not result.found and not result.used_llm
     assert fake_llm.chat_requests() == []
 
@@ -157,18 +148,18 @@ def test_llm_trouble_keeps_the_quoted_sections(settings: Settings, fake_llm: Fak
     cache = AnswerCache(clean_redis, ttl_s=60)
     question = "How do I find the largest directories when the node filesystem is almost full?"
     fake_llm.default_answer = json.dumps({"answer": "Run du.", "citations": []})  # grounded in nothing
-    rejected = ask(question, settings, llm=_llm(fake_llm), answer_cache=cache)
+    rejected = ask(question, settings, llm=fake_llm.llm_client(), answer_cache=cache)
     assert not rejected.used_llm and rejected.answer.startswith("From the knowledge base:")
     assert rejected.llm_note.startswith("LLM answer rejected: the answer cited none")
     assert cache.get(cache_key(question, settings.knowledge.ask_k, None)) is None  # the next ask tries again
 
     fake_llm.fail_next("/v1/chat/completions", 500, {"error": {"message": "boom"}})
     card = handle_command(Command(platform="slack", channel="C1", name="ask", text=question), settings,
-                          llm=_llm(fake_llm))
+                          llm=fake_llm.llm_client())
     assert card.text.startswith("From the knowledge base:") and "LLM unavailable: HTTP 500" in card.footer
 
     fake_llm.default_answer = json.dumps({"answer": "Use du -xh --max-depth=1 on the mount.", "citations": ["doc:1"]})
-    answered = ask(question, settings, llm=_llm(fake_llm), answer_cache=cache)
+    answered = ask(question, settings, llm=fake_llm.llm_client(), answer_cache=cache)
     assert answered.used_llm and answered.llm_note == "llm fake-model (1 call)"
-    again = ask(question, settings, llm=_llm(fake_llm), answer_cache=cache)
+    again = ask(question, settings, llm=fake_llm.llm_client(), answer_cache=cache)
     assert again.cached and again.answer == answered.answer

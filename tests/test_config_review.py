@@ -6,18 +6,13 @@ configuration."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.commands import command_for_mention, normalise
 from bot.config import load_settings
 from bot.events import Command, Mention
 from handlers.config_checks import check
 from handlers.config_review import handle_command
-from integrations.llm.client import LLMClient
-from integrations.llm.config import LLMSettings
 from tests.fakes.openai_api import FakeOpenAI
 
 DATA = Path(__file__).parent / "data" / "config"
@@ -71,11 +66,6 @@ def test_routing_from_a_mention_and_the_umbrella_command() -> None:
     assert empty.kind == "help"
 
 
-@pytest.fixture
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(owned_by="vllm").run_in_thread() as server:
-        yield server
-
 
 def test_llm_review_uses_the_heavy_model_and_keeps_only_grounded_issues(fake_llm: FakeOpenAI) -> None:
     fake_llm.default_answer = json.dumps({"issues": [
@@ -83,8 +73,7 @@ def test_llm_review_uses_the_heavy_model_and_keeps_only_grounded_issues(fake_llm
          "fix": "Bind it to the pod IP or 127.0.0.1 unless other hosts must send to it."},
         {"severity": "error", "where": "tls: insecure: true", "problem": "TLS checks are off", "fix": "Turn them on."},
     ]})
-    client = LLMClient(LLMSettings.model_validate({"url": fake_llm.api_url, "models": {"fast": "small-7b",
-                                                                                       "heavy": "big-70b"}}))
+    client = fake_llm.llm_client(models={"fast": "small-7b", "heavy": "big-70b"})
     cmd = Command(platform="slack", channel="C1", name="config", text=(DATA / "otel-collector.yaml").read_text())
     card = handle_command(cmd, load_settings(), llm=client)
     llm = [f for f in card.findings if f.code == "CONFIG_REVIEW_LLM"]

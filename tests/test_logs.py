@@ -21,7 +21,6 @@ from bot.events import Command
 from handlers import logs
 from handlers.logs import fetch_fields, translate
 from integrations.llm.client import LLMClient
-from integrations.llm.config import LLMSettings
 from integrations.opensearch.collector import connect
 from integrations.opensearch.mapping import IndexSchema, fields_from_mapping
 from integrations.opensearch.validate import validate_search
@@ -102,14 +101,6 @@ def test_unknown_kinds_are_skipped_not_guessed(settings: Settings) -> None:
     assert validate_search(translation.dsl, IndexSchema(pattern="syslog-*", fields=fields), max_size=100) == []
 
 
-@pytest.fixture
-def fake_llm() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI(owned_by="vllm").run_in_thread() as server:
-        yield server
-
-
-def _llm(fake: FakeOpenAI) -> LLMClient:
-    return LLMClient(LLMSettings.model_validate({"url": fake.api_url}))
 
 
 def test_llm_adds_the_clauses_the_rules_could_not(settings: Settings, fake_llm: FakeOpenAI) -> None:
@@ -117,7 +108,7 @@ def test_llm_adds_the_clauses_the_rules_could_not(settings: Settings, fake_llm: 
     fake_llm.default_answer = json.dumps({"clauses": [
         {"field": "message", "op": "match_phrase", "value": "Failed password", "gte": "", "lte": "",
          "exclude": False}], "understood": 'lines with "Failed password"'})
-    translation = _translate(case, settings, _llm(fake_llm))
+    translation = _translate(case, settings, fake_llm.llm_client())
     assert translation.used_llm and problems(case, translation.dsl, _time_field(case)) == []
     (request,) = fake_llm.chat_requests()
     schema = request["response_format"]["json_schema"]["schema"]
@@ -128,7 +119,7 @@ def test_llm_adds_the_clauses_the_rules_could_not(settings: Settings, fake_llm: 
     fake_llm.default_answer = json.dumps({"clauses": [
         {"field": "event.duration", "op": "range", "value": "", "gte": "2000000000", "lte": "", "exclude": False}],
         "understood": "slower than 2 s"})
-    assert problems(slow, _translate(slow, settings, _llm(fake_llm)).dsl, _time_field(slow)) == []
+    assert problems(slow, _translate(slow, settings, fake_llm.llm_client()).dsl, _time_field(slow)) == []
 
 
 @pytest.mark.parametrize("clause", [
@@ -142,7 +133,7 @@ def test_invalid_llm_output_is_rejected_and_the_rules_query_kept(
     fake_llm.default_answer = json.dumps({"clauses": [{"gte": "", "lte": "", "exclude": False, **clause}],
                                           "understood": "?"})
     case = next(c for c in CASES if c.question.startswith("slow requests"))
-    with_llm = _translate(case, settings, _llm(fake_llm))
+    with_llm = _translate(case, settings, fake_llm.llm_client())
     without = _translate(case, settings)
     assert not with_llm.used_llm and with_llm.dsl == without.dsl
     assert with_llm.llm_note.startswith("LLM answer rejected:")
@@ -155,8 +146,8 @@ def test_fields_outside_the_mapping_are_never_sent(settings: Settings, fake_llm:
         {"field": "secret.field", "op": "term", "value": "x", "gte": "", "lte": "", "exclude": False}],
         "understood": "?"})
     before = len(opensearch.requests)
-    card = logs.handle_command(Command(platform="slack", channel="C1", name="logs",
-                                       text="slow requests to api.example.com last hour"), settings, llm=_llm(fake_llm))
+    asked = Command(platform="slack", channel="C1", name="logs", text="slow requests to api.example.com last hour")
+    card = logs.handle_command(asked, settings, llm=fake_llm.llm_client())
     assert card.status == "done"
     sent = [json.dumps(r.body) for r in opensearch.requests[before:] if r.body]
     assert sent and not any("secret.field" in body for body in sent)

@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from integrations.llm.client import LLMClient
+from integrations.llm.config import LLMSettings
 from tests.fakes.server import BODY, FakeServer, json_response
 
 VALID_ANSWER = json.dumps({"probable_cause": "The cache ran out of memory.", "confidence": "medium",
@@ -34,6 +36,10 @@ class FakeOpenAI(FakeServer):
     @property
     def api_url(self) -> str:
         return f"{self.base_url}/v1"
+
+    def llm_client(self, **settings: Any) -> LLMClient:
+        """The project's real client, pointed at this server."""
+        return LLMClient(LLMSettings.model_validate({"url": self.api_url, **settings}))
 
     def routes(self, app: web.Application) -> None:
         app.router.add_get("/v1/models", self._models)

@@ -1,0 +1,138 @@
+"""Celery tasks for slash commands and mentions: a "working" card at once, then the handler's card.
+
+run_command (queue collect): the command is kept as a one-card incident (receiver "command"), so
+  delivery, retries and in-place updates go through deliver_card like every alert card. A mention
+  is answered in its thread; in the thread of an incident's card, /ask knows that incident.
+explain_command (queue llm): when an LLM is configured and it can help, one more pass: /ceph and
+  /redis get an explanation, /ask an answer written from the sections found, /logs the clauses
+  the rules could not build, a config review the heavy model's issues. The card is updated in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from bot.cards import Card, CardStatus
+from bot.celery_app import celery_app
+from bot.commands import CommandHandler, execute, working_card
+from bot.events import Command
+from bot.incidents import IncidentMeta
+from bot.runtime import Runtime, runtime
+from bot.tasks import COMMAND_RECEIVER, deliver_card, llm_client
+from handlers import explain
+from handlers.ask import handle_command as ask_command
+from handlers.config_review import handle_command as config_command
+from handlers.logs import handle_command as logs_command
+from handlers.logs import needs_llm as logs_need_llm
+from integrations.chat import ChatError
+
+if TYPE_CHECKING:
+    from integrations.llm.client import LLMClient
+
+log = logging.getLogger("opsbot.tasks")
+EXPLAINED_COMMANDS = {"ceph": "Ceph cluster", "redis": "Redis instance"}  # command -> what its card diagnoses
+ASK_COMMAND = "ask"
+# Task names say bot.tasks.* (where they were first defined): messages already queued stay valid.
+# Commands whose handler takes the LLM itself: /ask writes its answer, /logs translates what rules could
+# not, a config review asks the heavy model what rules cannot judge.
+LLM_HANDLERS: dict[str, Callable[..., Card]] = {ASK_COMMAND: ask_command, "logs": logs_command,
+                                               "config": config_command}
+
+
+def _always(_: Card) -> bool:
+    return True
+
+
+# When a finished card is worth an LLM call.
+LLM_WORTH: dict[str, Callable[[Card], bool]] = {**dict.fromkeys([*EXPLAINED_COMMANDS, *LLM_HANDLERS], _always),
+                                                "logs": logs_need_llm}
+
+
+@celery_app.task(name="bot.tasks.run_command")
+def run_command(command_key: str, payload: dict[str, Any], received_at: float) -> str:
+    rt = runtime()
+    cmd = _placed(rt, Command.model_validate(payload))
+    channel_key = f"{cmd.platform}:{cmd.channel}"
+    with rt.store.lock(command_key):
+        meta = rt.store.load(command_key)
+        if meta is None:
+            meta = IncidentMeta(key=command_key, receiver=COMMAND_RECEIVER, group_key=f"/{cmd.name}",
+                                status="firing", first_received_at=received_at, first_seen=datetime.now(UTC),
+                                base_card=working_card(cmd), version=1, channels=[channel_key],
+                                thread_id=cmd.thread_id)
+            rt.store.save(meta)
+    if meta.status == "firing":  # not finished before (a redelivery after a crash runs it again)
+        deliver_card.delay(command_key, channel_key)
+        card = execute(cmd, rt.settings, _with_context(rt, cmd))
+        with rt.store.lock(command_key):
+            meta.base_card = card
+            meta.status = "resolved"
+            meta.version += 1
+            rt.store.save(meta)
+        worth = LLM_WORTH.get(cmd.name)
+        if rt.settings.llm.configured and worth is not None and card.status is CardStatus.done and worth(card):
+            explain_command.delay(command_key, cmd.name, cmd.model_dump(mode="json"))
+    deliver_card.delay(command_key, channel_key)
+    return "done"
+
+
+@celery_app.task(name="bot.tasks.explain_command")
+def explain_command(command_key: str, name: str, payload: dict[str, Any] | None = None) -> str:
+    """The LLM pass over a finished command card (see the module docstring); updated in place."""
+    rt = runtime()
+    meta = rt.store.load(command_key)
+    card = meta.base_card if meta else None
+    if meta is None or card is None:
+        return "gone"
+    if name in LLM_HANDLERS:
+        cmd = Command.model_validate(payload)
+        written = execute(cmd, rt.settings, _with_context(rt, cmd, llm_client()))
+        status = "answered" if written.footer != card.footer else "unchanged"
+    else:
+        if explain.has_llm_result(card.findings, card.unavailable):
+            return "done"
+        result = explain.explain(explain.diagnosis_input(card, EXPLAINED_COMMANDS.get(name, name)), llm_client(),
+                                 budget_tokens=rt.settings.llm.prompt_budget_tokens, task="diagnosis")
+        written, status = explain.explained_card(card, result), result.status
+    rt.metrics.inc("opsbot_llm_explanations", [name if name in LLM_HANDLERS else "diagnosis", status])
+    with rt.store.lock(command_key):
+        meta = rt.store.load(command_key)
+        if meta is None or meta.base_card != card:
+            return "superseded"
+        if written == card:
+            return status
+        meta.base_card = written
+        meta.version += 1
+        rt.store.save(meta)
+    for channel in meta.channels:
+        deliver_card.delay(command_key, channel)
+    return status
+
+
+def _placed(rt: Runtime, cmd: Command) -> Command:
+    """A mention is answered in its thread; in the thread of an incident's card, about that incident."""
+    if cmd.thread_id is None:
+        return cmd
+    root = cmd.thread_id
+    chat = rt.channels.get(cmd.platform)
+    if chat is not None:
+        try:
+            root = chat.thread_root(cmd.channel, cmd.thread_id)
+        except ChatError as exc:  # answered in the mention's own thread, without the incident
+            log.warning("could not find the thread of %s message %s: %s", cmd.platform, cmd.thread_id, exc)
+    return cmd.model_copy(update={"thread_id": root, "incident_key": rt.store.incident_for_thread(cmd.platform, root)})
+
+
+def _with_context(rt: Runtime, cmd: Command, llm: LLMClient | None = None) -> CommandHandler | None:
+    """/ask and /logs with what only a worker has: the LLM client, and for /ask the incident whose
+    thread it was asked in."""
+    if cmd.name not in LLM_HANDLERS:
+        return None
+    if cmd.name != ASK_COMMAND:
+        return partial(LLM_HANDLERS[cmd.name], llm=llm)
+    meta = rt.store.load(cmd.incident_key) if cmd.incident_key else None
+    return partial(ask_command, llm=llm, incident=meta.card if meta else None)
