@@ -45,6 +45,11 @@ def wait_until(check: Callable[[], bool], timeout: float = 15.0, what: str = "se
     raise TimeoutError(f"{what} did not become ready within {timeout} s")
 
 
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 def http_ok(url: str) -> bool:
     with urllib.request.urlopen(url, timeout=1) as resp:
         return bool(resp.status == 200)

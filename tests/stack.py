@@ -106,3 +106,46 @@ def bot_stack(redis_url: str, data_dir: Path, extra_env: dict[str, str] | None =
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@dataclass
+class UpProcess:
+    """`opsbot up` as a user starts it: its own data dir, no OPSBOT_* from the test environment."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    data_dir: Path
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def post_webhook(self, payload: dict[str, Any]) -> str:
+        request = urllib.request.Request(f"{self.url}/webhook/alertmanager", data=json.dumps(payload).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            return str(json.loads(resp.read())["status"])
+
+    def card_events(self) -> list[dict[str, Any]]:
+        cards = self.data_dir / "cards.jsonl"
+        return [json.loads(line) for line in cards.read_text().splitlines() if line.strip()] if cards.exists() else []
+
+
+@contextlib.contextmanager
+def opsbot_up(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[UpProcess]:
+    """Start `opsbot up`; on exit kill it if the test did not stop it (the test sends SIGINT itself)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPSBOT_")}
+    env.update({"OPSBOT_WEB__PORT": str(port), **(extra_env or {})})
+    data_dir, log_path = tmp_path / "state", tmp_path / "up.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "--data-dir", str(data_dir), "up"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    up = UpProcess(proc=proc, port=port, data_dir=data_dir, log_path=log_path)
+    try:
+        yield up
+    finally:
+        if up.proc.poll() is None:
+            up.proc.kill()
+            up.proc.wait()
