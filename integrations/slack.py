@@ -38,6 +38,25 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": trim(text, MAX_TEXT)}}
 
 
+def _paragraph(text: str) -> str:
+    """A paragraph cut to one section; a cut code block is closed again so the rest still renders."""
+    cut = trim(text, MAX_TEXT - 4)
+    return cut + "\n```" if cut != text and cut.count("```") % 2 else cut
+
+
+def _sections(text: str) -> list[dict[str, Any]]:
+    """Long card text as several sections, split between paragraphs (a section holds 3,000
+    characters): a /logs card's query stays whole after its hits."""
+    chunks: list[str] = []
+    for paragraph in text.split("\n\n"):
+        paragraph = _paragraph(paragraph)
+        if chunks and len(chunks[-1]) + 2 + len(paragraph) <= MAX_TEXT:
+            chunks[-1] += "\n\n" + paragraph
+        else:
+            chunks.append(paragraph)
+    return [_section(chunk) for chunk in chunks if chunk.strip()]
+
+
 def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": trim(text, MAX_TEXT)}]}
 
@@ -48,7 +67,7 @@ def render_slack(card: Card) -> tuple[str, list[dict[str, Any]]]:
         {"type": "header", "text": {"type": "plain_text", "text": trim(title_line(card), MAX_HEADER), "emoji": True}}
     ]
     if card.text or card.summary:
-        blocks.append(_section(card.text or card.summary))
+        blocks += _sections(card.text or card.summary)
     fields = [{"type": "mrkdwn", "text": trim(f"*{f.name}*\n{f.value}", MAX_FIELD_TEXT)} for f in card.fields]
     for start in range(0, len(fields), MAX_FIELDS):
         blocks.append({"type": "section", "fields": fields[start:start + MAX_FIELDS]})

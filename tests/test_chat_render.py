@@ -84,3 +84,15 @@ def test_findings_come_first_then_evidence_then_steps_and_sources() -> None:
     assert text.index("**Findings**") < text.index("**Evidence**") < text.index("**Next steps**") < text.index(
         "**Sources**")
     assert "```\n▸ Pod shop/a (12 ms)\n  exit 137\n```" in text
+
+
+def test_long_card_text_is_split_between_paragraphs_and_code_blocks_stay_closed() -> None:
+    hits = "```\n" + "\n".join(f"2026-11-22T12:{i:02d}:00Z GET /api/cart 502 " + "x" * 250 for i in range(12)) + "\n```"
+    query = 'Query (`_search` body):\n```json\n{"query": {"bool": {"filter": []}}}\n```'
+    card = Card(kind=CardKind.logs, status=CardStatus.done, title="Logs: 5xx",
+                text="\n\n".join(["Understood: status 5xx", hits, query]))
+    _, blocks = render_slack(card)
+    assert block_kit_error(blocks) is None
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    assert len(sections) == 3 and sections[-1] == query  # the reusable query is whole
+    assert sections[1].endswith("\n```") and sections[1].count("```") == 2  # the cut hits block is closed
