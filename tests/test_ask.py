@@ -12,9 +12,11 @@ import pytest
 import redis as redis_lib
 from typer.testing import CliRunner
 
+from bot.cards import Card, CardKind, CardStatus
 from bot.cli.main import app
 from bot.config import Settings, load_settings
 from bot.events import Command
+from bot.models import Finding, Severity
 from handlers.ask import AnswerCache, AskResult, ask, cache_key, excerpt, handle_command
 from knowledge import service
 from tests.fakes.openai_api import FakeOpenAI
@@ -163,3 +165,22 @@ def test_llm_trouble_keeps_the_quoted_sections(settings: Settings, fake_llm: Fak
     assert answered.used_llm and answered.llm_note == "llm fake-model (1 call)"
     again = ask(question, settings, llm=fake_llm.llm_client(), answer_cache=cache)
     assert again.cached and again.answer == answered.answer
+
+
+def test_a_question_in_an_incident_thread_draws_on_the_incident(settings: Settings, fake_llm: FakeOpenAI) -> None:
+    incident = Card(kind=CardKind.triage, status=CardStatus.firing, severity=Severity.critical,
+                    title="Pod shop/checkout-1 is crash looping",
+                    findings=[Finding(code="OOMKilled", title="container app was OOMKilled (limit 256Mi)")],
+                    evidence="kubernetes: last state terminated, reason OOMKilled, exit code 137")
+    question = "why does it keep restarting?"
+    plain = ask(question, settings, incident=incident)
+    assert plain.found and plain.answer.startswith("About this incident (Pod shop/checkout-1 is crash looping")
+    assert "OOMKilled: container app was OOMKilled" in plain.answer
+    assert plain.citations[0].source == "incident"
+
+    fake_llm.default_answer = json.dumps({"answer": "The app container runs out of its 256Mi limit.",
+                                          "citations": ["doc:1"]})
+    written = ask(question, settings, incident=incident, llm=fake_llm.llm_client())
+    assert written.used_llm and [c.source for c in written.citations] == ["incident"]
+    user = fake_llm.chat_requests()[0]["messages"][1]["content"]
+    assert 'id="doc:1"' in user and "exit code 137" in user  # the incident's evidence is the first section
