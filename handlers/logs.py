@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.events import Command
 from bot.models import Severity, Unavailable
 from handlers.log_question import parse
-from integrations.opensearch.collector import connect
+from integrations.opensearch.collector import connect, field_value
 from integrations.opensearch.config import OpenSearchSettings
 from integrations.opensearch.dsl import build_search
 from integrations.opensearch.mapping import IndexSchema, MappingCache
@@ -142,17 +142,15 @@ def run_search(client: Any, translation: Translation, config: OpenSearchSettings
 
 
 def parse_answer(answer: dict[str, Any], config: OpenSearchSettings) -> SearchAnswer:
-    from integrations.opensearch.collector import _get
-
     fields = config.fields
     hits = (answer.get("hits") or {}).get("hits") or []
     total = (answer.get("hits") or {}).get("total") or 0
     lines = []
     for hit in hits[:SHOWN_HITS]:
         source = hit.get("_source") or {}
-        message = _get(source, fields.message)
+        message = field_value(source, fields.message)
         text = str(message) if message is not None else json.dumps(source, ensure_ascii=False, default=str)
-        stamp = _get(source, fields.timestamp) or ""
+        stamp = field_value(source, fields.timestamp) or ""
         lines.append(redact(f"{stamp} {text}".strip())[:HIT_CHARS])
     aggs: dict[str, list[Bucket]] = {}
     for name, agg in (answer.get("aggregations") or {}).items():

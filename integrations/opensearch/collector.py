@@ -39,7 +39,7 @@ def connect(config: OpenSearchSettings) -> Any:
                       ssl_show_warn=False, timeout=config.timeout_s, max_retries=0, retry_on_timeout=False)
 
 
-def _get(doc: dict[str, Any], dotted: str) -> Any:
+def field_value(doc: dict[str, Any], dotted: str) -> Any:
     """A field by its dotted name, whether the source stores it flat ("a.b") or nested ({"a": {"b"}})."""
     if dotted in doc:
         return doc[dotted]
@@ -73,9 +73,10 @@ def parse_search(answer: dict[str, Any], config: OpenSearchSettings) -> LogSearc
     lines = []
     for hit in hits[: config.max_hits]:
         source = hit.get("_source") or {}
-        message = str(_get(source, fields.message) or "")
-        lines.append(LogLine(timestamp=str(_get(source, fields.timestamp) or ""),
-                             level=str(_get(source, fields.level) or ""), pod=str(_get(source, fields.pod) or ""),
+        message = str(field_value(source, fields.message) or "")
+        lines.append(LogLine(timestamp=str(field_value(source, fields.timestamp) or ""),
+                             level=str(field_value(source, fields.level) or ""),
+                             pod=str(field_value(source, fields.pod) or ""),
                              message=redact(message)[:cap]))
     buckets = ((answer.get("aggregations") or {}).get(TOP_MESSAGES_AGG) or {}).get("buckets") or []
     top = [MessageCount(message=redact(str(b.get("key", "")))[:cap], count=int(b.get("doc_count", 0)))
