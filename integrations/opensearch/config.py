@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 
 class LogFields(BaseModel):
@@ -47,6 +49,15 @@ class OpenSearchSettings(BaseModel):
     mapping_ttl_s: float = Field(300.0, ge=0, description="how long a fetched _mapping is reused")
     aliases: dict[str, list[str]] = Field(
         default_factory=dict, description="kind (status, host, ip, level, service, ...) -> fields to try first")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; expected an IANA name such as Europe/Moscow") from None
+        return value
 
     @property
     def enabled(self) -> bool:
