@@ -214,16 +214,16 @@ def ask(question: str, settings: Settings, *, k: int | None = None, doc_types: l
 
 def _write_with_llm(result: AskResult, sections: list[SearchResult], llm: LLMClient, settings: Settings) -> None:
     from handlers.ask_llm import llm_answer
+    from integrations.llm.structured import calls_note, failure_note
 
     written = llm_answer(result.question, sections, llm, budget_tokens=settings.llm.prompt_budget_tokens)
     if written.status == "answered":
         result.answer = written.text
         result.citations = [result.citations[i] for i in written.cited]
         result.used_llm = True
-        result.llm_note = f"llm {written.model} ({written.calls} call{'s' if written.calls > 1 else ''})"
+        result.llm_note = calls_note(written.model, written.calls)
     else:
-        state = "unavailable" if written.status == "unavailable" else "answer rejected"
-        result.llm_note = f"LLM {state}: {written.reason}"
+        result.llm_note = failure_note(written.status == "unavailable", written.reason)
 
 
 def answer_card(result: AskResult) -> Card:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from integrations.llm.budget import Context, Part, fit, shorten
 from integrations.llm.prompts import data_block, render
 from integrations.llm.structured import structured_call
-from integrations.llm.types import LLMError, Message
+from integrations.llm.types import Message
 from knowledge.retrieval import SearchResult
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def build_messages(question: str, sections: list[SearchResult], ctx: Context) ->
                           for p in ctx.documents) or "(none)"
     prompt = render("answer", language=language(question), question=data_block(question, id="question"),
                     documents=documents)
-    return [Message(role="system", content=prompt.system), Message(role="user", content=prompt.user)]
+    return prompt.messages()
 
 
 def llm_answer(question: str, sections: list[SearchResult], client: LLMClient, *, budget_tokens: int) -> LLMAnswer:
@@ -85,14 +85,11 @@ def llm_answer(question: str, sections: list[SearchResult], client: LLMClient, *
     ctx, trimmed = fit(full, lambda c: "\n".join(m.content for m in build_messages(question, sections, c)),
                        budget_tokens)
     shown = [p.key for p in ctx.documents]
-    try:
-        call = structured_call(client, build_messages(question, sections, ctx), ModelAnswer, task=TASK,
-                               schema=answer_schema(shown), schema_name="answer")
-    except LLMError as exc:
-        return LLMAnswer(status="unavailable", reason=str(exc), trimmed=trimmed)
+    call = structured_call(client, build_messages(question, sections, ctx), ModelAnswer, task=TASK,
+                           schema=answer_schema(shown), schema_name="answer")
     stats = {"model": call.model, "calls": call.calls, "prompt_tokens": call.prompt_tokens, "trimmed": trimmed}
     if call.answer is None:
-        return LLMAnswer(status="rejected", reason=call.error, **stats)
+        return LLMAnswer(status="unavailable" if call.unavailable else "rejected", reason=call.error, **stats)
     cited = [int(c.removeprefix("doc:")) - 1 for c in dict.fromkeys(call.answer.citations) if c in shown]
     if not cited:  # an answer that points at nothing it was shown is not grounded
         return LLMAnswer(status="rejected", reason="the answer cited none of the sections it was given", **stats)

@@ -17,7 +17,6 @@ from handlers.config_checks import KIND_NAMES, ConfigReport, check
 from integrations.llm.budget import shorten
 from integrations.llm.prompts import data_block, render
 from integrations.llm.structured import structured_call
-from integrations.llm.types import LLMError, Message
 from integrations.redaction import redact
 
 if TYPE_CHECKING:
@@ -57,20 +56,15 @@ def llm_findings(text: str, report: ConfigReport, client: LLMClient) -> tuple[li
     found = "\n".join(f"- {f.code}: {f.title}" for f in report.findings) or "(none)"
     prompt = render("config", what=KIND_NAMES[report.kind], findings=found,
                     config=data_block(shorten(redact(text), MAX_CONFIG_CHARS), id="config"))
-    messages = [Message(role="system", content=prompt.system), Message(role="user", content=prompt.user)]
-    try:
-        call = structured_call(client, messages, ModelReview, task=TASK, schema=review_schema(),
-                               schema_name="config_review")
-    except LLMError as exc:
-        return [], f"LLM unavailable: {exc}"
+    call = structured_call(client, prompt.messages(), ModelReview, task=TASK, schema=review_schema(),
+                           schema_name="config_review")
     if call.answer is None:
-        return [], f"LLM answer rejected: {call.error}"
+        return [], call.failure
     grounded = [i for i in call.answer.issues[:MAX_ISSUES] if i.where.strip() and i.where.strip() in text]
     dropped = len(call.answer.issues) - len(grounded)
     findings = [Finding(code=LLM_CODE, severity=Severity(i.severity), title=f"{i.where.strip()}: {i.problem} (LLM)",
                         explanation=i.fix) for i in grounded]
-    note = f"llm {call.model} ({call.calls} call{'s' if call.calls > 1 else ''}" + (
-        f"; {dropped} issue(s) dropped: they quote nothing in the configuration)" if dropped else ")")
+    note = call.note + (f"; {dropped} issue(s) dropped: they quote nothing in the configuration" if dropped else "")
     return findings, note
 
 

@@ -23,8 +23,8 @@ from handlers.explain_checks import command_allowed
 from handlers.triage import Enrichment
 from integrations.llm.budget import Context, Part, fit, shorten
 from integrations.llm.prompts import data_block, render
-from integrations.llm.structured import parse_json_object, structured_call
-from integrations.llm.types import LLMError, Message
+from integrations.llm.structured import failure_note, parse_json_object, structured_call
+from integrations.llm.types import Message
 
 if TYPE_CHECKING:
     from integrations.llm.client import LLMClient
@@ -226,7 +226,7 @@ def build_messages(inp: ExplainInput, ctx: Context) -> list[Message]:
     ) or "(none)"
     prompt = render(inp.kind, system=inp.system, alert=data_block(inp.header, id="request"), findings=findings,
                     evidence=evidence, documents=documents)
-    return [Message(role="system", content=prompt.system), Message(role="user", content=prompt.user)]
+    return prompt.messages()
 
 
 def explain(inp: ExplainInput, client: LLMClient, *, budget_tokens: int, task: str) -> ExplainResult:
@@ -243,18 +243,14 @@ def explain(inp: ExplainInput, client: LLMClient, *, budget_tokens: int, task: s
                            top_document=next((d for d in inp.documents if d.text), None))
     schema = answer_schema([e.id for e in shown.evidence], [d.id for d in shown.documents])
     messages = build_messages(inp, ctx)
-    try:
-        call = structured_call(client, messages, Answer, task=task, schema=schema,
-                               schema_name=f"{inp.kind}_explanation")
-        result = result.model_copy(update=call.model_dump(exclude={"answer", "error"}))
-        if call.answer is not None:
-            result.explanation = validate(call.answer, shown)
-            result.status = "explained"
-        else:
-            result.reason = call.error
-    except LLMError as exc:
-        result.status = "unavailable"
-        result.reason = str(exc)
+    call = structured_call(client, messages, Answer, task=task, schema=schema, schema_name=f"{inp.kind}_explanation")
+    result = result.model_copy(update=call.model_dump(exclude={"answer", "error", "unavailable"}))
+    if call.answer is not None:
+        result.explanation = validate(call.answer, shown)
+        result.status = "explained"
+    else:
+        result.status = "unavailable" if call.unavailable else "rejected"
+        result.reason = call.error
     result.duration_s = time.monotonic() - started
     return result
 
@@ -294,11 +290,9 @@ def llm_steps(result: ExplainResult) -> list[Step]:
 
 
 def result_unavailable(result: ExplainResult) -> list[Unavailable]:
-    if result.status == "unavailable":
-        return [Unavailable(source=LLM_SOURCE, reason=f"LLM unavailable: {result.reason}")]
-    if result.status == "rejected":
-        return [Unavailable(source=LLM_SOURCE, reason=f"LLM answer rejected: {result.reason}")]
-    return []
+    if result.status == "explained":
+        return []
+    return [Unavailable(source=LLM_SOURCE, reason=failure_note(result.status == "unavailable", result.reason))]
 
 
 def footer_note(result: ExplainResult) -> str:

@@ -97,6 +97,7 @@ def translate(question: str, fields: dict[str, str], config: OpenSearchSettings,
                          not_understood=[*parsed.not_understood, *built.skipped])
     if llm is not None and any(len(word) > 2 for word in parsed.not_understood):  # not for a stray "by"
         from handlers.logs_llm import translate_rest
+        from integrations.llm.structured import failure_note
 
         added = translate_rest(question, parsed.not_understood, built.body, schema, llm,
                                max_size=config.max_query_size)
@@ -104,9 +105,10 @@ def translate(question: str, fields: dict[str, str], config: OpenSearchSettings,
             result.dsl, result.used_llm = added.body, True
             result.understood.append(f"{added.understood or 'more clauses'} (LLM)")
             result.not_understood = list(built.skipped)
-        result.llm_note = {"added": "", "nothing": "the LLM found nothing more to filter on"}.get(
-            added.status, f"LLM {'unavailable' if added.status == 'unavailable' else 'answer rejected'}: "
-                          f"{added.reason}")
+        if added.status == "nothing":
+            result.llm_note = "the LLM found nothing more to filter on"
+        elif added.status != "added":
+            result.llm_note = failure_note(added.status == "unavailable", added.reason)
     errors = validate_search(result.dsl, schema, max_size=config.max_query_size)
     if errors:  # the builder's own output: a bug, said plainly rather than sent
         raise LogsError("the query failed validation: " + "; ".join(errors))

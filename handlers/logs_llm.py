@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 
 from integrations.llm.prompts import data_block, render
 from integrations.llm.structured import structured_call
-from integrations.llm.types import LLMError, Message
 from integrations.opensearch.dsl import add_clauses
 from integrations.opensearch.mapping import IndexSchema
 from integrations.opensearch.validate import validate_search
@@ -92,14 +91,11 @@ def translate_rest(question: str, leftover: list[str], body: dict[str, Any], sch
     prompt = render("logs", question=data_block(question, id="question"),
                     fields="\n".join(f"{name}: {schema.fields[name]}" for name in fields),
                     query=json.dumps(body["query"], ensure_ascii=False), leftover=", ".join(leftover))
-    messages = [Message(role="system", content=prompt.system), Message(role="user", content=prompt.user)]
-    try:
-        call = structured_call(client, messages, LLMClauses, task=TASK, schema=clauses_schema(fields),
-                               schema_name="log_clauses")
-    except LLMError as exc:
-        return LLMTranslation(status="unavailable", reason=str(exc))
+    call = structured_call(client, prompt.messages(), LLMClauses, task=TASK, schema=clauses_schema(fields),
+                           schema_name="log_clauses")
     if call.answer is None:
-        return LLMTranslation(status="rejected", reason=call.error, calls=call.calls)
+        return LLMTranslation(status="unavailable" if call.unavailable else "rejected", reason=call.error,
+                              calls=call.calls)
     if not call.answer.clauses:
         return LLMTranslation(status="nothing", understood=call.answer.understood, calls=call.calls)
     include = [to_dsl(c, schema) for c in call.answer.clauses if not c.exclude]

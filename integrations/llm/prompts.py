@@ -15,6 +15,8 @@ from string import Template
 
 from pydantic import BaseModel
 
+from integrations.llm.types import Message
+
 _TAG = re.compile(r"</?\s*data\b", re.IGNORECASE)
 _ATTR = re.compile(r"[^A-Za-z0-9 _.:/@,()-]")
 
@@ -22,6 +24,9 @@ _ATTR = re.compile(r"[^A-Za-z0-9 _.:/@,()-]")
 class Prompt(BaseModel):
     system: str
     user: str
+
+    def messages(self) -> list[Message]:
+        return [Message(role="system", content=self.system), Message(role="user", content=self.user)]
 
 
 @cache

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from integrations.llm.prompts import render_one
-from integrations.llm.types import Message
+from integrations.llm.types import LLMError, Message
 
 if TYPE_CHECKING:
     from integrations.llm.client import LLMClient
@@ -40,9 +40,19 @@ def parse_json_object(text: str, model: type[T]) -> T:
         raise ValueError(f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}") from None
 
 
+def failure_note(unavailable: bool, reason: str) -> str:
+    """How every card says the LLM did not help: the server, or the answer."""
+    return f"LLM {'unavailable' if unavailable else 'answer rejected'}: {reason}"
+
+
+def calls_note(model: str, calls: int) -> str:
+    return f"llm {model} ({calls} call{'s' if calls != 1 else ''})"
+
+
 class StructuredResult(BaseModel, Generic[T]):
     answer: T | None = None
-    error: str = Field("", description="why there is no answer after the repair attempt")
+    unavailable: bool = Field(False, description="the server was down or too slow (LLMError)")
+    error: str = Field("", description="why there is no answer: the server's trouble, or the answer's after repair")
     model: str = ""
     calls: int = 0
     prompt_tokens: int = 0
@@ -50,11 +60,20 @@ class StructuredResult(BaseModel, Generic[T]):
     generation_s: float = 0.0
     cached: bool = False
 
+    @property
+    def failure(self) -> str:
+        return failure_note(self.unavailable, self.error)
+
+    @property
+    def note(self) -> str:
+        return calls_note(self.model, self.calls)
+
 
 def structured_call(client: LLMClient, messages: list[Message], answer_type: type[T], *, task: str,
                     schema: dict[str, Any], schema_name: str) -> StructuredResult[T]:
     """Ask once; if the text is not a valid `answer_type`, show the model its answer and the error
-    once. Raises LLMError (server down or slow); an unusable answer is `error`, not an exception."""
+    once. Never raises for LLM trouble: a server that is down or slow sets `unavailable`, an unusable
+    answer leaves `answer` None; `error` says which and why."""
     def judge(text: str) -> str:
         try:
             parse_json_object(text, answer_type)
@@ -64,7 +83,11 @@ def structured_call(client: LLMClient, messages: list[Message], answer_type: typ
 
     result = StructuredResult[T]()
     for attempt in range(2):
-        call = client.chat(messages, task=task, schema=schema, schema_name=schema_name, judge=judge)
+        try:
+            call = client.chat(messages, task=task, schema=schema, schema_name=schema_name, judge=judge)
+        except LLMError as exc:
+            result.unavailable, result.error = True, str(exc)
+            return result
         result.calls += 1
         result.model = call.model
         result.prompt_tokens += call.prompt_tokens
