@@ -29,12 +29,12 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes import kubernetes_api as k8s
-from tests.fakes.kubernetes_api import FakeKubernetes, delay
-from tests.fakes.opensearch_api import FakeOpenSearch, log_doc
-from tests.fakes.server import FakeServer, json_response
-from tests.servers import redis_server, wait_until
-from tests.stack import BotStack, bot_stack
+from tests.support.fakes import kubernetes_api as k8s
+from tests.support.fakes.kubernetes_api import FakeKubernetes, delay
+from tests.support.fakes.opensearch_api import FakeOpenSearch, log_doc
+from tests.support.fakes.server import FakeServer, json_response
+from tests.support.servers import redis_server, wait_until
+from tests.support.stack import BotStack, bot_stack
 
 MiB = 2**20
 SOURCES = ("kubernetes", "prometheus", "opensearch")

@@ -32,13 +32,14 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from knowledge.backends import open_store  # noqa: E402
 from knowledge.config import KnowledgeSettings  # noqa: E402
 from knowledge.documents import url_key  # noqa: E402
 from knowledge.embeddings import EmbeddedEmbedder, Embedder  # noqa: E402
 from knowledge.ingest import Ingestor, IngestSource, IngestSummary  # noqa: E402
 from knowledge.retrieval import AlertQuery, Retriever  # noqa: E402
 from knowledge.sparse import SparseVector, query_vector  # noqa: E402
-from knowledge.store import Point, SearchFilter, Store, open_store  # noqa: E402
+from knowledge.store import Point, SearchFilter, Store  # noqa: E402
 
 FOLDERS = {
     "runbooks": "runbook", "runbooks-openshift": "runbook", "ceph-docs": "doc", "redis-docs": "doc",

@@ -31,8 +31,8 @@ import redis
 from bot.embedded_llm import EmbeddedLLM
 from integrations.llm.audit import AuditLog
 from integrations.llm.config import EmbeddedLLMSettings
-from tests.servers import redis_server, wait_until
-from tests.stack import REPO, BotStack, bot_stack
+from tests.support.servers import redis_server, wait_until
+from tests.support.stack import REPO, BotStack, bot_stack
 
 PAYLOAD = json.loads((REPO / "tests/data/webhook-firing.json").read_text())
 ALERTS = [  # (alertname, labels, summary, description)

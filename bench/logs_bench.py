@@ -21,7 +21,7 @@ from pathlib import Path
 from handlers.logs import translate
 from integrations.opensearch.config import OpenSearchSettings
 from integrations.opensearch.mapping import IndexSchema, fields_from_mapping
-from tests.log_cases import CASES, MAPPINGS, NOW, problems
+from tests.support.log_cases import CASES, MAPPINGS, NOW, problems
 
 
 def _fields(name: str) -> dict[str, str]:

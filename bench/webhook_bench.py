@@ -25,8 +25,8 @@ from typing import Any
 import aiohttp
 import redis
 
-from tests.servers import redis_server, wait_until
-from tests.stack import bot_stack
+from tests.support.servers import redis_server, wait_until
+from tests.support.stack import bot_stack
 
 PAYLOAD = json.loads((Path(__file__).resolve().parent.parent / "tests/data/webhook-firing.json").read_text())
 
@@ -99,7 +99,7 @@ def acceptance(server_url: str, client: redis.Redis, workdir: Path, alerts: int,
 
 
 def first_cards(server_url: str, client: redis.Redis, workdir: Path, cards: int, rate: float) -> None:
-    from tests.fakes import slack_api
+    from tests.support.fakes import slack_api
 
     client.flushall()
     with slack_api.FakeSlack().run_in_thread() as slack:

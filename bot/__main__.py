@@ -1,5 +1,5 @@
 """`python -m bot` is `opsbot` (used by `opsbot up` to start its child processes)."""
 
-from bot.cli import main
+from bot.cli.main import main
 
 main()

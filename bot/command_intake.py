@@ -13,12 +13,11 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from bot.cards import Card
+from bot.app_keys import DEDUPE_PREFIX, PUBLISHER, SETTINGS
 from bot.celery_app import QUEUE_COLLECT
 from bot.commands import command_for_mention, instant_reply, normalise
-from bot.events import Action, Command, Mention
-from bot.web import DEDUPE_PREFIX, PUBLISHER, SETTINGS
-from handlers.triage import DRAFT_BUTTON
+from core.cards import DRAFT_BUTTON, Card
+from core.events import Action, Command, Mention
 
 log = logging.getLogger("opsbot.commands")
 

@@ -11,45 +11,32 @@ explain_command (queue llm): when an LLM is configured and it can help, one more
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from bot.cards import Card, CardStatus
 from bot.celery_app import celery_app
 from bot.commands import CommandHandler, execute, working_card
-from bot.events import Command
 from bot.incidents import IncidentMeta
 from bot.runtime import Runtime, runtime
 from bot.tasks import COMMAND_RECEIVER, deliver_card, llm_client
-from handlers import explain
-from handlers.ask import handle_command as ask_command
-from handlers.config_review import handle_command as config_command
-from handlers.logs import handle_command as logs_command
-from handlers.logs import needs_llm as logs_need_llm
+from core.cards import Card, CardStatus
+from core.events import Command
+from handlers.commands import COMMANDS, LLMFollowUp
+from handlers.llm import explain
 from integrations.chat import ChatError
 
 if TYPE_CHECKING:
     from integrations.llm.client import LLMClient
 
 log = logging.getLogger("opsbot.tasks")
-EXPLAINED_COMMANDS = {"ceph": "Ceph cluster", "redis": "Redis instance"}  # command -> what its card diagnoses
-ASK_COMMAND = "ask"
 # Task names say bot.tasks.* (where they were first defined): messages already queued stay valid.
-# Commands whose handler takes the LLM itself: /ask writes its answer, /logs translates what rules could
-# not, a config review asks the heavy model what rules cannot judge.
-LLM_HANDLERS: dict[str, Callable[..., Card]] = {ASK_COMMAND: ask_command, "logs": logs_command,
-                                               "config": config_command}
 
 
-def _always(_: Card) -> bool:
-    return True
-
-
-# When a finished card is worth an LLM call.
-LLM_WORTH: dict[str, Callable[[Card], bool]] = {**dict.fromkeys([*EXPLAINED_COMMANDS, *LLM_HANDLERS], _always),
-                                                "logs": logs_need_llm}
+def _worth_llm(name: str, card: Card) -> bool:
+    """Whether a finished command card gets the LLM pass its spec names."""
+    spec = COMMANDS.get(name)
+    return spec is not None and spec.follow_up is not LLMFollowUp.none and spec.llm_worth(card)
 
 
 @celery_app.task(name="bot.tasks.run_command")
@@ -73,8 +60,7 @@ def run_command(command_key: str, payload: dict[str, Any], received_at: float) -
             meta.status = "resolved"
             meta.version += 1
             rt.store.save(meta)
-        worth = LLM_WORTH.get(cmd.name)
-        if rt.settings.llm.configured and worth is not None and card.status is CardStatus.done and worth(card):
+        if rt.settings.llm.configured and card.status is CardStatus.done and _worth_llm(cmd.name, card):
             explain_command.delay(command_key, cmd.name, cmd.model_dump(mode="json"))
     deliver_card.delay(command_key, channel_key)
     return "done"
@@ -88,17 +74,20 @@ def explain_command(command_key: str, name: str, payload: dict[str, Any] | None 
     card = meta.base_card if meta else None
     if meta is None or card is None:
         return "gone"
-    if name in LLM_HANDLERS:
+    spec = COMMANDS.get(name)
+    if spec is None:
+        return "gone"
+    if spec.follow_up is LLMFollowUp.rerun:
         cmd = Command.model_validate(payload)
         written = execute(cmd, rt.settings, _with_context(rt, cmd, llm_client()))
         status = "answered" if written.footer != card.footer else "unchanged"
     else:
         if explain.has_llm_result(card.findings, card.unavailable):
             return "done"
-        result = explain.explain(explain.diagnosis_input(card, EXPLAINED_COMMANDS.get(name, name)), llm_client(),
+        result = explain.explain(explain.diagnosis_input(card, spec.explain_subject or name), llm_client(),
                                  budget_tokens=rt.settings.llm.prompt_budget_tokens, task="diagnosis")
         written, status = explain.explained_card(card, result), result.status
-    rt.metrics.inc("opsbot_llm_explanations", [name if name in LLM_HANDLERS else "diagnosis", status])
+    rt.metrics.inc("opsbot_llm_explanations", [name if spec.follow_up is LLMFollowUp.rerun else "diagnosis", status])
     with rt.store.lock(command_key):
         meta = rt.store.load(command_key)
         if meta is None or meta.base_card != card:
@@ -128,11 +117,12 @@ def _placed(rt: Runtime, cmd: Command) -> Command:
 
 
 def _with_context(rt: Runtime, cmd: Command, llm: LLMClient | None = None) -> CommandHandler | None:
-    """/ask and /logs with what only a worker has: the LLM client, and for /ask the incident whose
-    thread it was asked in."""
-    if cmd.name not in LLM_HANDLERS:
+    """Handlers that take what only a worker has: the LLM client, and the incident whose thread the
+    command was asked in."""
+    spec = COMMANDS.get(cmd.name)
+    if spec is None or spec.follow_up is not LLMFollowUp.rerun:
         return None
-    if cmd.name != ASK_COMMAND:
-        return partial(LLM_HANDLERS[cmd.name], llm=llm)
+    if not spec.wants_incident:
+        return partial(spec.handle, llm=llm)
     meta = rt.store.load(cmd.incident_key) if cmd.incident_key else None
-    return partial(ask_command, llm=llm, incident=meta.card if meta else None)
+    return partial(spec.handle, llm=llm, incident=meta.card if meta else None)

@@ -1,4 +1,4 @@
-"""Slash commands from every platform: one registry, one way to run them.
+"""Slash commands from every platform: the registry in handlers.commands, one way to run them.
 
 `/oncall help` is answered inline (it needs no data). Everything else is acknowledged at once and
 run by the `run_command` Celery task, which posts a "working" card and updates it with the result.
@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from bot.cards import Card, CardKind, CardStatus
 from bot.config import Settings
-from bot.events import Command, Mention
-from bot.models import Severity, Unavailable
-from handlers import ask, ceph, config_review, logs, postmortem, redis
+from core.cards import Card, CardKind, CardStatus
+from core.events import Command, Mention
+from core.models import Severity, Unavailable
+from handlers.commands import COMMANDS, UMBRELLA
 from handlers.help import help_card
 from handlers.intents import route
 
@@ -24,22 +24,14 @@ log = logging.getLogger("opsbot.commands")
 
 CommandHandler = Callable[[Command, Settings], Card]
 
-HANDLERS: dict[str, CommandHandler] = {
-    "ask": ask.handle_command,
-    "ceph": ceph.handle_command,
-    "config": config_review.handle_command,
-    "logs": logs.handle_command,
-    "postmortem": postmortem.handle_command,
-    "redis": redis.handle_command,
-}
-UMBRELLA = "oncall"
+
 def normalise(cmd: Command) -> Command:
     """`/oncall ceph prod` -> `ceph` with text `prod`; leading slashes and case are dropped."""
     name = cmd.name.lstrip("/").lower()
     text = cmd.text.strip()
     if name == UMBRELLA:
         first, rest = ([*text.split(None, 1), ""])[:2]  # "config\n<pasted yaml>" too
-        if first.lower() in HANDLERS:
+        if first.lower() in COMMANDS:
             return cmd.model_copy(update={"name": first.lower(), "text": rest.strip()})
         return cmd.model_copy(update={"name": UMBRELLA, "text": text})
     return cmd.model_copy(update={"name": name, "text": text})
@@ -47,7 +39,7 @@ def normalise(cmd: Command) -> Command:
 
 def instant_reply(cmd: Command, settings: Settings) -> Card | None:
     """The card to answer with inside the acknowledgement, or None when a task must do the work."""
-    if cmd.name in HANDLERS:
+    if cmd.name in COMMANDS:
         return None
     if cmd.name == UMBRELLA and cmd.text.split(" ", 1)[0].lower() in ("", "help"):
         return help_card(settings)
@@ -56,7 +48,7 @@ def instant_reply(cmd: Command, settings: Settings) -> Card | None:
 
 
 def command_for_mention(mention: Mention) -> Command:
-    """A mention becomes the command its text asks for (rules in handlers.intents)."""
+    """A mention becomes the command its text asks for (each command's intent rule in handlers.commands)."""
     intent = route(mention.text)
     name = UMBRELLA if intent.kind == "help" else intent.kind
     return Command(platform=mention.platform, channel=mention.channel, user=mention.user, name=name,
@@ -72,7 +64,8 @@ def working_card(cmd: Command) -> Card:
 def execute(cmd: Command, settings: Settings, handler: CommandHandler | None = None) -> Card:
     """Run a command's handler (or `handler`, the same one with more context bound); a failure
     becomes a degraded card, never a traceback in the channel."""
-    handler = handler or HANDLERS.get(cmd.name)
+    spec = COMMANDS.get(cmd.name)
+    handler = handler or (spec.handle if spec else None)
     if handler is None:  # help and what this version cannot do yet (mentions are always queued)
         return instant_reply(cmd, settings) or help_card(settings)
     try:

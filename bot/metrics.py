@@ -49,7 +49,7 @@ SHARED_METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "opsbot_webhook_to_first_card_seconds": (
         "histogram", "From webhook receipt to the first card posted", ("platform",),
     ),
-    # LLM (integrations.llm.client, handlers.explain); tokens/s = rate(completion tokens) / rate(decode seconds)
+    # LLM (integrations.llm.client, handlers.llm.explain); tokens/s = rate(completion tokens) / rate(decode seconds)
     "opsbot_llm_requests": ("counter", "LLM calls by task kind and outcome", ("task", "outcome")),
     "opsbot_llm_request_seconds": ("histogram", "LLM call duration (answers only)", ("task",)),
     "opsbot_llm_time_to_first_token_seconds": ("histogram", "LLM time to first streamed token", ("task",)),

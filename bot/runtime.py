@@ -5,6 +5,7 @@ Built lazily once per process (Celery forks children; each builds its own connec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -27,29 +28,47 @@ class Runtime:
     channels: dict[str, ChatChannel] = field(default_factory=dict)
 
 
+def _slack(settings: Settings) -> ChatChannel | None:
+    if not (settings.slack.enabled and settings.slack.bot_token):
+        return None
+    from integrations.slack import SlackChannel
+
+    return SlackChannel(token=settings.slack.bot_token.get_secret_value(), base_url=settings.slack.api_url)
+
+
+def _mattermost(settings: Settings) -> ChatChannel | None:
+    mattermost = settings.mattermost
+    if not (mattermost.enabled and mattermost.token):
+        return None
+    from integrations.mattermost import MattermostChannel
+
+    secret = mattermost.action_secret
+    return MattermostChannel(url=mattermost.url, token=mattermost.token.get_secret_value(), team=mattermost.team,
+                             basepath=mattermost.basepath, action_url=settings.mattermost_action_url,
+                             action_secret=secret.get_secret_value() if secret else "")
+
+
+def _console(settings: Settings) -> ChatChannel | None:
+    if not settings.console_enabled:
+        return None
+    from integrations.console import ConsoleChannel
+
+    return ConsoleChannel(settings.cards_path)
+
+
+# The chat channel registry: platform -> a factory that returns None when the platform is not configured.
+CHAT_CHANNELS: dict[str, Callable[[Settings], ChatChannel | None]] = {
+    "slack": _slack,
+    "mattermost": _mattermost,
+    "console": _console,
+}
+
+
 def build_channels(settings: Settings) -> dict[str, ChatChannel]:
-    """The chat platforms to post to: Slack and/or Mattermost when configured, else the console."""
-    channels: dict[str, ChatChannel] = {}
-    if settings.slack.enabled and settings.slack.bot_token:
-        from integrations.slack import SlackChannel
-
-        channels["slack"] = SlackChannel(token=settings.slack.bot_token.get_secret_value(),
-                                         base_url=settings.slack.api_url)
-    if settings.mattermost.enabled and settings.mattermost.token:
-        from integrations.mattermost import MattermostChannel
-
-        secret = settings.mattermost.action_secret
-        channels["mattermost"] = MattermostChannel(url=settings.mattermost.url,
-                                                   token=settings.mattermost.token.get_secret_value(),
-                                                   team=settings.mattermost.team,
-                                                   basepath=settings.mattermost.basepath,
-                                                   action_url=settings.mattermost_action_url,
-                                                   action_secret=secret.get_secret_value() if secret else "")
-    if settings.console_enabled:
-        from integrations.console import ConsoleChannel
-
-        channels["console"] = ConsoleChannel(settings.cards_path)
-    return {platform: RedactingChannel(channel) for platform, channel in channels.items()}
+    """The chat platforms to post to: Slack and/or Mattermost when configured, else the console;
+    every one redacts what it sends."""
+    built = {platform: factory(settings) for platform, factory in CHAT_CHANNELS.items()}
+    return {platform: RedactingChannel(channel) for platform, channel in built.items() if channel is not None}
 
 
 @cache

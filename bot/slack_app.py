@@ -19,7 +19,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.command_intake import accept_action, accept_command, accept_mention, ack_text
-from bot.events import Action, Command, Mention
+from core.events import Action, Command, Mention
 from integrations.slack import render_slack
 
 log = logging.getLogger("opsbot.slack")

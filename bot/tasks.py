@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 from celery import Task, signals
 
 from bot import incident_wrapup
-from bot.cards import Card
 from bot.celery_app import celery_app
-from bot.events import Action, AlertGroup
 from bot.incidents import IncidentMeta, merge_notification
 from bot.runtime import Runtime, runtime
-from handlers import explain
-from handlers.enrichers import build_enrichers
-from handlers.triage import DRAFT_BUTTON, enrich, first_card
+from core.cards import DRAFT_BUTTON, Card
+from core.events import Action, AlertGroup
+from handlers.enrichers.registry import build_enrichers
+from handlers.llm import explain
+from handlers.triage import enrich, first_card
 from integrations.chat import ChatChannel, ChatError, PostRef
 
 if TYPE_CHECKING:

@@ -1,8 +1,8 @@
 """The web process (aiohttp): authenticate, validate, limit, dedupe, enqueue, answer fast.
 
 Kept lean on purpose: no integration client or model library is imported here; the work happens
-in Celery workers. Chat routes (loaded only when a platform is configured) import the command
-registry, which is light: parsers and usage text, no clients are created.
+in Celery workers. Chat routes (bot.chat_routes, loaded only when a platform is configured) import
+the command registry, which is light: parsers and usage text, no clients are created.
 """
 
 from __future__ import annotations
@@ -19,21 +19,16 @@ from aiohttp import web
 from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from bot.app_keys import DEDUPE_PREFIX, EXECUTOR, METRICS, PUBLISHER, REDIS, SETTINGS
 from bot.celery_app import QUEUE_ALERTS, make_celery
+from bot.chat_routes import add_chat_routes
 from bot.config import Settings, WebhookAuthSettings
 from bot.enqueue import TaskPublisher
-from bot.events import InvalidPayload, parse_alert_group
 from bot.metrics import SharedMetricsCollector, WebMetrics
+from core.events import InvalidPayload, parse_alert_group
 
 log = logging.getLogger("opsbot.web")
 
-DEDUPE_PREFIX = "opsbot:dedupe:"
-
-SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
-REDIS: web.AppKey[aioredis.Redis] = web.AppKey("redis", aioredis.Redis)
-METRICS: web.AppKey[WebMetrics] = web.AppKey("metrics", WebMetrics)
-EXECUTOR: web.AppKey[ThreadPoolExecutor] = web.AppKey("executor", ThreadPoolExecutor)
-PUBLISHER: web.AppKey[TaskPublisher] = web.AppKey("publisher", TaskPublisher)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -57,25 +52,6 @@ def create_app(settings: Settings) -> web.Application:
     add_chat_routes(app, settings)
     app.on_cleanup.append(_close)
     return app
-
-
-def add_chat_routes(app: web.Application, settings: Settings) -> None:
-    """Slack events and Mattermost commands/actions, each only when that platform is configured."""
-    if settings.slack.signing_secret and settings.slack.bot_token:
-        from bot.slack_app import add_slack_routes
-
-        app_token = settings.slack.app_token if settings.slack.socket_mode else None
-        add_slack_routes(app, signing_secret=settings.slack.signing_secret.get_secret_value(),
-                         bot_token=settings.slack.bot_token.get_secret_value(), api_url=settings.slack.api_url,
-                         app_token=app_token.get_secret_value() if app_token else None)
-    mattermost = settings.mattermost
-    if mattermost.command_tokens or mattermost.outgoing_tokens:
-        from bot.mattermost_routes import add_mattermost_routes
-
-        add_mattermost_routes(app, command_tokens=[t.get_secret_value() for t in mattermost.command_tokens],
-                              action_secret=mattermost.action_secret.get_secret_value() if mattermost.action_secret
-                              else "",
-                              outgoing_tokens=[t.get_secret_value() for t in mattermost.outgoing_tokens])
 
 
 async def _close(app: web.Application) -> None:

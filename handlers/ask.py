@@ -5,7 +5,7 @@ best section's similarity to the question: the cosine of their embeddings, or fo
 MiniLM does not cover) the share of the question's terms the section contains. Below
 `knowledge.ask_min_similarity` the answer says so and lists the nearest documents instead of
 inventing one. Without an LLM the answer is the best matching sections, quoted briefly.
-With an LLM (handlers.ask_llm) one call writes the answer from those sections, in the language of
+With an LLM (handlers.llm.ask_answer) one call writes the answer from those sections, in the language of
 the question. A question asked in an incident card's thread also draws on that card
 (handlers.incident_question). Identical questions (same words, filters and k) within
 `knowledge.answer_cache_ttl_s` reuse the answer from Redis; questions about an incident never do.
@@ -20,17 +20,18 @@ import math
 import re
 from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 import redis
 from pydantic import BaseModel, Field
 
-from bot.cards import Card, CardKind, CardStatus
-from bot.config import Settings
-from bot.events import Command
-from bot.models import Citation, Unavailable
+from core.cards import Card, CardKind, CardStatus
+from core.events import Command
+from core.models import Citation, Unavailable
+from integrations.llm.config import LLMSettings
 from knowledge.retrieval import SearchResult
-from knowledge.sparse import tokenize
+from knowledge.service import KnowledgeNeeds
+from knowledge.sparse import is_russian, tokenize
 
 if TYPE_CHECKING:
     from integrations.llm.client import LLMClient
@@ -40,9 +41,19 @@ CACHE_PREFIX = "opsbot:ask:"
 EXCERPT_CHARS = 300
 SECTION_SHARE = 0.8  # once an answer is found, sections this close to the threshold join it
 CHECKED = 3  # sections whose relevance is measured (each costs an embedding on CPU)
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 
 USAGE = "`/ask QUESTION` answers from the runbooks, post-mortems and docs in the knowledge base, with citations."
+
+
+class AskNeeds(KnowledgeNeeds, Protocol):
+    """What /ask reads of the settings: the knowledge base, the answer cache's Redis, the LLM's prompt budget."""
+
+    @property
+    def redis_url(self) -> str | None: ...
+
+    @property
+    def llm(self) -> LLMSettings: ...
+
 
 
 class AskCitation(BaseModel):
@@ -64,10 +75,6 @@ class AskResult(BaseModel):
     relevance: float = 0.0
     cached: bool = False
     llm_note: str = Field("", description="the model that wrote the answer, or why none did")
-
-
-def is_russian(text: str) -> bool:
-    return len(_CYRILLIC.findall(text)) > len(text) / 4
 
 
 def term_coverage(question: str, text: str) -> float:
@@ -103,7 +110,7 @@ def _redis(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=1.0)
 
 
-class AnswerCache:
+class AskAnswerCache:
     """Answers in Redis with a TTL; a cache that cannot be reached is skipped, never an error."""
 
     def __init__(self, client: redis.Redis | None, ttl_s: int) -> None:
@@ -111,7 +118,7 @@ class AnswerCache:
         self.ttl_s = ttl_s
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> AnswerCache:
+    def from_settings(cls, settings: AskNeeds) -> AskAnswerCache:
         client = _redis(settings.redis_url) if settings.redis_url else None
         return cls(client, settings.knowledge.answer_cache_ttl_s)
 
@@ -166,7 +173,7 @@ def compose(question: str, results: list[SearchResult], found: bool) -> str:
     return intro + "\n" + "\n".join(f"• {r.title} › {r.section}: {excerpt(r.text)}" for r in results)
 
 
-def find_sections(question: str, settings: Settings, k: int,
+def find_sections(question: str, settings: AskNeeds, k: int,
                   doc_types: list[str] | None = None) -> tuple[list[SearchResult], bool, float]:
     """The sections that answer the question (or, when none does, the nearest ones), whether any
     does, and the best relevance. Raises KnowledgeError when there is no index."""
@@ -183,8 +190,8 @@ def find_sections(question: str, settings: Settings, k: int,
     return results, found, round(best, 3)
 
 
-def ask(question: str, settings: Settings, *, k: int | None = None, doc_types: list[str] | None = None,
-        answer_cache: AnswerCache | None = None, llm: LLMClient | None = None,
+def ask(question: str, settings: AskNeeds, *, k: int | None = None, doc_types: list[str] | None = None,
+        answer_cache: AskAnswerCache | None = None, llm: LLMClient | None = None,
         incident: Card | None = None, indexed: bool = True) -> AskResult:
     """Answer a question from the knowledge base: with `llm`, one call writes the answer from the
     sections found (when retrieval found relevant ones); otherwise the sections are quoted. Asked in
@@ -212,8 +219,8 @@ def ask(question: str, settings: Settings, *, k: int | None = None, doc_types: l
     return result
 
 
-def _write_with_llm(result: AskResult, sections: list[SearchResult], llm: LLMClient, settings: Settings) -> None:
-    from handlers.ask_llm import llm_answer
+def _write_with_llm(result: AskResult, sections: list[SearchResult], llm: LLMClient, settings: AskNeeds) -> None:
+    from handlers.llm.ask_answer import llm_answer
     from integrations.llm.structured import calls_note, failure_note
 
     written = llm_answer(result.question, sections, llm, budget_tokens=settings.llm.prompt_budget_tokens)
@@ -237,7 +244,7 @@ def answer_card(result: AskResult) -> Card:
     )
 
 
-def handle_command(cmd: Command, settings: Settings, llm: LLMClient | None = None,
+def handle_command(cmd: Command, settings: AskNeeds, llm: LLMClient | None = None,
                    incident: Card | None = None) -> Card:
     """`/ask QUESTION` (with `llm`, the answer the model wrote from the sections found; with
     `incident`, a question asked in that incident card's thread)."""
@@ -253,7 +260,7 @@ def handle_command(cmd: Command, settings: Settings, llm: LLMClient | None = Non
         return Card(kind=CardKind.answer, status=CardStatus.degraded, title=f"Q: {question[:140]}",
                     summary=f"I cannot answer: {reason}.", unavailable=[Unavailable(source="knowledge", reason=reason)])
     try:
-        result = ask(question, settings, answer_cache=AnswerCache.from_settings(settings), llm=llm,
+        result = ask(question, settings, answer_cache=AskAnswerCache.from_settings(settings), llm=llm,
                      incident=incident, indexed=indexed)
     except KnowledgeError as exc:
         return Card(kind=CardKind.answer, status=CardStatus.degraded, title=f"Q: {question[:140]}",

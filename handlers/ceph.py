@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Protocol
 
-from bot.cards import Card, CardField, CardKind, CardStatus, Link
-from bot.config import Settings
-from bot.events import AlertGroup, Command
-from bot.models import Citation, Evidence, Unavailable
-from handlers import diagnosis_common
-from handlers.diagnosis_common import strip_fences, unique_steps
-from handlers.triage import Enrichment
+from core.cards import Card, CardField, CardKind, CardStatus, Link
+from core.enrichment import Enrichment
+from core.events import AlertGroup, Command
+from core.models import Citation, Evidence, Unavailable
+from handlers.shared import diagnosis as diagnosis_common
+from handlers.shared.diagnosis import strip_fences, unique_steps
 from integrations.ceph.analyzer import CephDiagnosis, analyze
 from integrations.ceph.catalogue import code_for_summary
 from integrations.ceph.config import CephDiagnosisSettings
 from integrations.ceph.parsers import PasteError, parse_paste
 from integrations.ceph.transports import CephUnavailable, collect
+from knowledge.service import KnowledgeNeeds
 
 log = logging.getLogger(__name__)
 MAX_CARD_CHECKS = 12
@@ -29,6 +30,14 @@ MAX_CARD_CHECKS = 12
 CLUSTER_LABELS = ("ceph_cluster", "cluster", "fsid", "ceph_fsid", "job")
 USAGE = ("`/ceph` diagnoses the default cluster live, `/ceph CLUSTER` a configured cluster, and `/ceph` followed "
          "by pasted `ceph health detail` or `ceph -s` output (text or -f json) diagnoses the paste.")
+
+
+class CephNeeds(KnowledgeNeeds, Protocol):
+    """What the Ceph diagnosis reads of the settings: the clusters, and the knowledge base for citations."""
+
+    @property
+    def ceph(self) -> CephDiagnosisSettings: ...
+
 
 
 class UnknownCluster(LookupError):
@@ -112,7 +121,7 @@ def usage_card(message: str = "") -> Card:
     return diagnosis_common.usage_card("/ceph", USAGE, message)
 
 
-def handle_command(cmd: Command, settings: Settings) -> Card:
+def handle_command(cmd: Command, settings: CephNeeds) -> Card:
     """`/ceph` (default cluster, live), `/ceph CLUSTER`, or `/ceph` + pasted output."""
     config = settings.ceph
     text = strip_fences(cmd.text)
@@ -132,7 +141,7 @@ def handle_command(cmd: Command, settings: Settings) -> Card:
     return diagnosis_card(diagnosis, target=diagnosis.cluster or "?", citations=related_knowledge(diagnosis, settings))
 
 
-def related_knowledge(diagnosis: CephDiagnosis, settings: Settings) -> list[Citation]:
+def related_knowledge(diagnosis: CephDiagnosis, settings: CephNeeds) -> list[Citation]:
     """Runbooks about the top active checks."""
     active = [c for c in diagnosis.checks if not c.muted][:3]
     if not active:
@@ -207,6 +216,6 @@ def _evidence(diagnosis: CephDiagnosis) -> Evidence:
                     text="\n".join(line for line in lines if line), data=diagnosis.as_json())
 
 
-def enricher_factory(settings: Settings) -> CephEnricher | None:
+def enricher_factory(settings: CephNeeds) -> CephEnricher | None:
     config = settings.ceph
     return CephEnricher(config) if config.clusters else None

@@ -1,5 +1,5 @@
 """Review of pasted configuration (OpenTelemetry Collector, Data Prepper, Ansible, nginx): the
-deterministic checks of handlers.config_checks first, then, with an LLM, one call to the heavy
+deterministic checks of integrations.config_files.checks first, then, with an LLM, one call to the heavy
 model for what rules cannot judge. An LLM issue is kept only if its `where` quotes the pasted text
 (it must point at something real); fixes are sentences, never commands."""
 
@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from bot.cards import Card, CardField, CardKind, CardStatus
-from bot.config import Settings
-from bot.events import Command
-from bot.models import Finding, Severity, Unavailable
-from handlers.config_checks import KIND_NAMES, ConfigReport, check
+from core.cards import Card, CardField, CardKind, CardStatus
+from core.events import Command
+from core.models import Finding, Severity, Unavailable
+from integrations.config_files.checks import KIND_NAMES, ConfigReport, check
 from integrations.llm.budget import shorten
 from integrations.llm.prompts import data_block, render
 from integrations.llm.structured import structured_call
@@ -68,7 +67,7 @@ def llm_findings(text: str, report: ConfigReport, client: LLMClient) -> tuple[li
     return findings, note
 
 
-def handle_command(cmd: Command, settings: Settings, llm: LLMClient | None = None) -> Card:
+def handle_command(cmd: Command, settings: object, llm: LLMClient | None = None) -> Card:
     text = cmd.text.strip().strip("`").strip()
     if not text:
         return Card(kind=CardKind.help, status=CardStatus.done, title="/oncall config", text=USAGE)

@@ -7,7 +7,7 @@ finds for the question. Without an LLM the answer restates those facts, then quo
 
 from __future__ import annotations
 
-from bot.cards import Card
+from core.cards import Card
 from knowledge.retrieval import SearchResult
 
 INCIDENT_SOURCE = "incident"

@@ -1,4 +1,4 @@
-"""Which command a chat mention is: rules on the text, in order, first match wins.
+"""Which command a chat mention is: each command's intent rule (handlers.commands), by priority.
 
 Pasted `ceph health detail` / `ceph -s` goes to the Ceph diagnosis, pasted INFO / SLOWLOG /
 LATENCY output to the Redis one, pasted configuration (OpenTelemetry Collector, Data Prepper,
@@ -9,26 +9,19 @@ consulted: these rules decide every case, and a mention that matches no rule is 
 from __future__ import annotations
 
 import re
-from typing import Literal
 
 from pydantic import BaseModel
 
-IntentKind = Literal["help", "ceph", "redis", "logs", "config", "ask"]
+from handlers.commands import COMMANDS, FALLBACK_INTENT
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>|(?:^|\s)@[\w.-]+")
-_CEPH = re.compile(r"\bHEALTH_(?:OK|WARN|ERR)\b|^\s*cluster:\s*$\s+id:|\"(?:status|overall_status)\"\s*:\s*\"HEALTH_",
-                   re.MULTILINE)
-_REDIS = re.compile(r"^# (?:Server|Clients|Memory|Persistence|Stats|Replication|CPU|Keyspace)\s*$|"
-                    r"^(?:redis_version|used_memory|connected_clients|role):|^\s*1\) 1\) \(integer\)|"
-                    r"^\s*\d+\) 1\) \"[\w-]+\"\s*$", re.MULTILINE)
-_CONFIG = re.compile(r"^(?:receivers|exporters|processors|service|source|sink|- hosts|server\s*\{|location\s)",
-                     re.MULTILINE)
-_LOGS = re.compile(r"\b(?:logs?|log lines|5xx|4xx|error rate)\b|(?:логи|логах|ошибк\w*\s+\d{3}|\dxx)",
-                   re.IGNORECASE)
+HELP_WORDS = ("help", "помощь", "?")
+_RULES = sorted(((spec.intent, name) for name, spec in COMMANDS.items() if spec.intent is not None),
+                key=lambda rule: rule[0].priority)
 
 
 class Intent(BaseModel):
-    kind: IntentKind
+    kind: str  # "help" or a command name of the registry
     text: str
     reason: str
 
@@ -39,14 +32,9 @@ def strip_mentions(text: str) -> str:
 
 def route(text: str) -> Intent:
     body = strip_mentions(text)
-    if not body or body.lower() in ("help", "помощь", "?"):
+    if not body or body.lower() in HELP_WORDS:
         return Intent(kind="help", text="", reason="empty or help")
-    if _CEPH.search(body):
-        return Intent(kind="ceph", text=body, reason="pasted Ceph status or health output")
-    if _REDIS.search(body):
-        return Intent(kind="redis", text=body, reason="pasted Redis INFO, SLOWLOG or LATENCY output")
-    if "\n" in body and _CONFIG.search(body):
-        return Intent(kind="config", text=body, reason="pasted configuration")
-    if _LOGS.search(body):
-        return Intent(kind="logs", text=body, reason="a question about logs")
-    return Intent(kind="ask", text=body, reason="a question")
+    for rule, name in _RULES:
+        if rule.matches(body):
+            return Intent(kind=name, text=body, reason=rule.reason)
+    return Intent(kind=FALLBACK_INTENT, text=body, reason="a question")

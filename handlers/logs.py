@@ -2,8 +2,8 @@
 -> its hits, with the query on the card so the engineer can trust and reuse it.
 
 Steps: fetch (and cache) the index pattern's mapping; parse the question with rules
-(handlers.log_question); build the `_search` body from the fields the index really has
-(handlers.logs_query); with an LLM, one call for the words the rules left over (handlers.logs_llm);
+(integrations.opensearch.question_parser); build the `_search` body from the fields the index really has
+(handlers.logs_query); with an LLM, one call for the words the rules left over (handlers.llm.log_clauses);
 validate (known fields, type-correct operators, size cap, a time range); dry-run
 `_validate/query`; search with a timeout. Each failure is said on the card in words.
 """
@@ -13,20 +13,19 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from bot.cards import Card, CardField, CardKind, CardStatus, Link
-from bot.config import Settings
-from bot.events import Command
-from bot.models import Severity, Unavailable
-from handlers.log_question import parse
+from core.cards import Card, CardField, CardKind, CardStatus, Link
+from core.events import Command
+from core.models import Severity, Unavailable
 from integrations.opensearch.collector import connect, field_value
 from integrations.opensearch.config import OpenSearchSettings
 from integrations.opensearch.dsl import build_search
 from integrations.opensearch.mapping import IndexSchema, MappingCache
+from integrations.opensearch.question_parser import parse
 from integrations.opensearch.validate import validate_search
 from integrations.redaction import redact
 
@@ -40,6 +39,14 @@ SHOWN_HITS = 10
 SHOWN_BUCKETS = 10
 _INDEX_OPTION = re.compile(r"(?:^|\s)--index(?:=|\s+)(\S+)")
 MAPPINGS = MappingCache()
+
+
+class LogsNeeds(Protocol):
+    """What /logs reads of the settings: the OpenSearch connection and its field names."""
+
+    @property
+    def opensearch(self) -> OpenSearchSettings: ...
+
 
 
 class LogsError(Exception):
@@ -96,7 +103,7 @@ def translate(question: str, fields: dict[str, str], config: OpenSearchSettings,
     result = Translation(question=question, index=index, dsl=built.body, understood=understood,
                          not_understood=[*parsed.not_understood, *built.skipped])
     if llm is not None and any(len(word) > 2 for word in parsed.not_understood):  # not for a stray "by"
-        from handlers.logs_llm import translate_rest
+        from handlers.llm.log_clauses import translate_rest
         from integrations.llm.structured import failure_note
 
         added = translate_rest(question, parsed.not_understood, built.body, schema, llm,
@@ -245,7 +252,7 @@ def _error_card(question: str, message: str) -> Card:
                 unavailable=[Unavailable(source="opensearch", reason=message)])
 
 
-def handle_command(cmd: Command, settings: Settings, llm: LLMClient | None = None) -> Card:
+def handle_command(cmd: Command, settings: LogsNeeds, llm: LLMClient | None = None) -> Card:
     """`/logs QUESTION [--index PATTERN]`."""
     question, index = split_index(cmd.text)
     if not question:

@@ -21,10 +21,10 @@ import httpx
 import yaml
 from pydantic import BaseModel, Field
 
-from bot.cards import Card, CardField, CardKind, CardStatus
-from bot.config import Settings
-from bot.events import Command
-from handlers.diagnosis_common import strip_fences, usage_card
+from core.cards import Card, CardField, CardKind, CardStatus
+from core.events import Command
+from handlers.shared.diagnosis import strip_fences, usage_card
+from knowledge.service import KnowledgeNeeds
 
 Section = Literal["what_happened", "impact", "root_cause", "detection", "resolution", "timeline",
                   "action_items", "lessons"]
@@ -364,7 +364,7 @@ def fetch(url: str, allowed_hosts: list[str], timeout_s: float = 10.0) -> str:
     return html_to_text(text) if "html" in content_type else text
 
 
-def handle_command(cmd: Command, settings: Settings) -> Card:
+def handle_command(cmd: Command, settings: KnowledgeNeeds) -> Card:
     """`/postmortem TEXT` or `/postmortem URL`."""
     text = strip_fences(cmd.text)
     if not text:

@@ -10,20 +10,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from typing import Protocol
 
-from bot.cards import Card, CardField, CardKind, CardStatus
-from bot.config import Settings
-from bot.events import AlertGroup, Command
-from bot.models import Citation, Evidence, Severity, Unavailable
-from handlers import diagnosis_common
-from handlers.diagnosis_common import strip_fences, unique_steps
-from handlers.triage import Enrichment
+from core.cards import Card, CardField, CardKind, CardStatus
+from core.enrichment import Enrichment
+from core.events import AlertGroup, Command
+from core.models import Citation, Evidence, Severity, Unavailable
+from handlers.shared import diagnosis as diagnosis_common
+from handlers.shared.diagnosis import strip_fences, unique_steps
 from integrations.redis.analyzer import analyze
 from integrations.redis.client import RedisUnavailable
 from integrations.redis.collector import collect
 from integrations.redis.config import RedisDiagnosisSettings, RedisInstance
 from integrations.redis.models import Diagnosis
 from integrations.redis.parsers import PasteError, split_paste
+from knowledge.service import KnowledgeNeeds
 
 # Labels that may name a Redis server in an alert (redis_exporter uses `instance`, often as redis://host:port).
 INSTANCE_LABELS = ("redis_instance", "instance", "addr", "redis", "service", "target")
@@ -32,6 +33,14 @@ log = logging.getLogger(__name__)
 USAGE = ("`/redis INSTANCE [latency|memory|replication|clients] [symptom]` diagnoses a configured instance live; "
          "`/redis` followed by pasted INFO, SLOWLOG GET, LATENCY LATEST output or redis log lines diagnoses "
          "the paste.")
+
+
+class RedisNeeds(KnowledgeNeeds, Protocol):
+    """What the Redis diagnosis reads of the settings: the instances, and the knowledge base for citations."""
+
+    @property
+    def redis_diagnosis(self) -> RedisDiagnosisSettings: ...
+
 
 
 class UnknownInstance(LookupError):
@@ -101,7 +110,7 @@ def usage_card(message: str = "") -> Card:
     return diagnosis_common.usage_card("/redis", USAGE, message)
 
 
-def handle_command(cmd: Command, settings: Settings) -> Card:
+def handle_command(cmd: Command, settings: RedisNeeds) -> Card:
     """`/redis NAME [focus] [symptom]` (live) or `/redis` + pasted output."""
     config = settings.redis_diagnosis
     text = strip_fences(cmd.text)
@@ -125,7 +134,7 @@ def handle_command(cmd: Command, settings: Settings) -> Card:
     return diagnosis_card(diagnosis, target="(pasted output)", citations=related_knowledge(diagnosis, settings))
 
 
-def related_knowledge(diagnosis: Diagnosis, settings: Settings) -> list[Citation]:
+def related_knowledge(diagnosis: Diagnosis, settings: RedisNeeds) -> list[Citation]:
     """Runbooks and docs about the top findings."""
     if not diagnosis.findings:
         return []
@@ -201,6 +210,6 @@ def _evidence(diagnosis: Diagnosis) -> Evidence:
                     text="\n".join(lines), data={**diagnosis.as_json(), "reports": diagnosis.reports})
 
 
-def enricher_factory(settings: Settings) -> RedisEnricher | None:
+def enricher_factory(settings: RedisNeeds) -> RedisEnricher | None:
     config = settings.redis_diagnosis
     return RedisEnricher(config) if config.instances else None

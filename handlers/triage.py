@@ -12,14 +12,12 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
-from typing import Protocol
 from urllib.parse import quote
 
-from pydantic import BaseModel, Field
-
-from bot.cards import Button, Card, CardField, CardKind, CardStatus, Link
-from bot.events import AlertGroup
-from bot.models import Citation, Evidence, Finding, Severity, Step, Unavailable
+from core.cards import DRAFT_BUTTON, Button, Card, CardField, CardKind, CardStatus, Link
+from core.enrichment import Enricher, Enrichment
+from core.events import AlertGroup
+from core.models import Evidence, Severity, Unavailable
 
 LOCATION_LABELS = ("cluster", "namespace", "pod", "container", "node", "instance", "job", "service")
 MAX_ALERT_LINES = 10
@@ -28,36 +26,6 @@ EVIDENCE_LINE_CHARS = 200
 EVIDENCE_CHARS = 2800  # under Slack's 3000-character section limit
 
 
-class Enrichment(BaseModel):
-    """What enrichers added to a triage card."""
-
-    evidence: list[Evidence] = Field(default_factory=list)
-    findings: list[Finding] = Field(default_factory=list)
-    steps: list[Step] = Field(default_factory=list)
-    citations: list[Citation] = Field(default_factory=list)
-    unavailable: list[Unavailable] = Field(default_factory=list)
-    timings_ms: dict[str, float] = Field(default_factory=dict)
-
-    def merge(self, other: Enrichment) -> None:
-        self.evidence += other.evidence
-        self.findings += other.findings
-        self.steps += [s for s in other.steps if s not in self.steps]
-        self.citations += other.citations
-        self.unavailable += other.unavailable
-        self.timings_ms.update(other.timings_ms)
-
-
-class Enricher(Protocol):
-    """One source of evidence for triage (Kubernetes, Prometheus, Ceph, Redis, knowledge, ...)."""
-
-    name: str
-
-    def applies(self, group: AlertGroup) -> bool: ...
-
-    def collect(self, group: AlertGroup) -> Enrichment: ...
-
-
-DRAFT_BUTTON = "draft_postmortem"  # the resolved card's button; bot.tasks.run_action serves it
 
 
 def severity_of(group: AlertGroup) -> Severity:

@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
-from bot.models import Citation, Finding
+from core.models import Citation, Finding
 from handlers.triage import format_duration
 from integrations.chat import ThreadMessage
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.cards import STATUS_ICON, Card
+from core.cards import STATUS_ICON, Card
 
 ELLIPSIS = "…"
 

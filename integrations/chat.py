@@ -10,7 +10,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
-from bot.cards import Card
+from core.cards import Card
 from integrations.redaction import redact
 
 

@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.cards import Card, card_color, headline
+from core.cards import Card, card_color, headline
 from integrations.chat import PostRef, ThreadMessage
 
 

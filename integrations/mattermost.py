@@ -25,7 +25,7 @@ from mattermostdriver.exceptions import (
     ResourceNotFound,
 )
 
-from bot.cards import Card, card_color, headline
+from core.cards import Card, card_color, headline
 from integrations.card_text import (
     MATTERMOST,
     citations_text,

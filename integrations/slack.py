@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.cards import Card, headline
+from core.cards import Card, headline
 from integrations.card_text import (
     SLACK,
     citations_text,

@@ -1,6 +1,6 @@
 """Entry points the rest of opsbot calls: ingest at start, and a per-process retriever for triage.
 
-Everything here takes the global `Settings` (for `data_dir` and `knowledge`); the heavy imports
+Everything here takes a `KnowledgeNeeds` (any settings object with `data_dir` and `knowledge`); the heavy imports
 (torch, sentence-transformers, Qdrant) happen inside the functions that need them, so importing
 this module costs nothing in the web process.
 """
@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from knowledge.backends import has_index, open_store
 from knowledge.config import DocType, KnowledgeSettings
 from knowledge.embeddings import Embedder, build_embedder
 from knowledge.ingest import IngestSource, IngestSummary
 from knowledge.retrieval import Retriever
-from knowledge.store import open_store, store_dir
-
-if TYPE_CHECKING:
-    from bot.config import Settings
 
 BUNDLED_ROOT = "opsbot:bundled-runbooks"
+
+
+class KnowledgeNeeds(Protocol):
+    """The part of the settings the knowledge service reads: where state lives and how to index."""
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def knowledge(self) -> KnowledgeSettings: ...
 
 
 def bundled_runbooks_dir() -> Path:
@@ -54,7 +61,7 @@ def ingest(
         store.close()
 
 
-def ensure_ingested(settings: Settings) -> IngestSummary:
+def ensure_ingested(settings: KnowledgeNeeds) -> IngestSummary:
     """Bring the index up to date with the bundled runbooks and configured folders (fast when unchanged).
 
     Raises `KnowledgeError` (a missing folder, the model or store unavailable); a caller starting
@@ -66,7 +73,7 @@ def ensure_ingested(settings: Settings) -> IngestSummary:
 
 
 def ingest_paths(
-    settings: Settings, paths: list[Path], *, doc_type: DocType | None = None, progress: bool = False
+    settings: KnowledgeNeeds, paths: list[Path], *, doc_type: DocType | None = None, progress: bool = False
 ) -> IngestSummary:
     sources = [IngestSource(path=p, doc_type=doc_type) for p in paths]
     return ingest(settings.knowledge, settings.data_dir, sources, progress=progress)
@@ -87,7 +94,7 @@ def _shared_embedder(knowledge: KnowledgeSettings) -> Embedder:
         return _embedders[key]
 
 
-def get_retriever(settings: Settings) -> Retriever:
+def get_retriever(settings: KnowledgeNeeds) -> Retriever:
     """The process-wide retriever for these settings (opened once, reused by every triage)."""
     knowledge = settings.knowledge
     key = (str(settings.data_dir.resolve()), knowledge.model_dump_json())
@@ -103,22 +110,17 @@ def get_retriever(settings: Settings) -> Retriever:
     return retriever
 
 
-def open_retriever(settings: Settings) -> Retriever:
+def open_retriever(settings: KnowledgeNeeds) -> Retriever:
     """A retriever of its own (the caller closes `retriever.store`), for one-off commands."""
     return Retriever(open_store(settings.knowledge, settings.data_dir), _shared_embedder(settings.knowledge))
 
 
-def index_exists(settings: Settings) -> bool:
+def index_exists(settings: KnowledgeNeeds) -> bool:
     """Whether anything was ever ingested here (cheap: no model, no Qdrant import)."""
-    knowledge = settings.knowledge
-    if knowledge.store == "edge":
-        return (store_dir(settings.data_dir) / "edge" / knowledge.collection / "current").is_file()
-    if knowledge.store == "local":
-        return (store_dir(settings.data_dir) / "local").is_dir()
-    return True
+    return has_index(settings.knowledge, settings.data_dir)
 
 
-def warm_up(settings: Settings) -> None:
+def warm_up(settings: KnowledgeNeeds) -> None:
     """Load the model and open the store now, so the first alert does not pay for it (once per process)."""
     retriever = get_retriever(settings)
     if id(retriever) not in _warm:

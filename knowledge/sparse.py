@@ -74,6 +74,11 @@ def _word(part: str) -> str | None:
     return _stem(word)
 
 
+def is_russian(text: str) -> bool:
+    """Mostly Cyrillic (a Russian question gets a Russian answer)."""
+    return len(_CYRILLIC.findall(text.lower())) > len(text) / 4
+
+
 def tokenize(text: str) -> list[str]:
     """Terms of `text` for BM25: whole identifiers plus their stemmed parts."""
     terms: list[str] = []

@@ -6,7 +6,8 @@ vector, fused with reciprocal-rank fusion, filtered by payload (doc_type, servic
 
 Backends: `edge` (Qdrant Edge, Qdrant's engine in process; the embedded default), `local`
 (qdrant-client on a path: pure Python, one process at a time, fine for small corpora) and
-`server` (qdrant-client against a Qdrant server URL, for many machines).
+`server` (qdrant-client against a Qdrant server URL, for many machines); `knowledge.backends`
+is the registry that opens them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from knowledge.config import KnowledgeSettings
 from knowledge.errors import KnowledgeError
 from knowledge.sparse import SparseVector
 
@@ -103,17 +103,3 @@ def prefetch_limit(limit: int) -> int:
 
 def store_dir(data_dir: Path) -> Path:
     return data_dir / "qdrant"
-
-
-def open_store(settings: KnowledgeSettings, data_dir: Path, *, write: bool = False) -> Store:
-    """Open the configured backend. `write` takes the writer lock (one ingest at a time)."""
-    if settings.store == "edge":
-        from knowledge.store_edge import EdgeStore
-
-        return EdgeStore(store_dir(data_dir) / "edge" / settings.collection, settings.collection, write=write)
-    from knowledge.store_qdrant import QdrantClientStore
-
-    if settings.store == "server":
-        key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        return QdrantClientStore.server(settings.qdrant_url, settings.collection, api_key=key)
-    return QdrantClientStore.local(store_dir(data_dir) / "local", settings.collection)

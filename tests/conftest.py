@@ -1,4 +1,6 @@
-"""Shared fixtures: real Redis/Valkey servers, sample payloads."""
+"""Shared fixtures (a real Redis server, sample payloads, the fake LLM) and the markers by folder:
+everything under tests/integration/ is `integration`, everything under tests/e2e/ is `e2e`, so
+`pytest -m "not integration and not e2e"` runs the fast part (unit + contract)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,22 @@ from typing import Any
 import pytest
 import redis as redis_lib
 
-from tests.fakes.openai_api import FakeOpenAI
-from tests.servers import redis_server
+from tests.support.fakes.openai_api import FakeOpenAI
+from tests.support.servers import redis_server
 
 DATA = Path(__file__).parent / "data"
+TESTS = Path(__file__).resolve().parent
+MARKERS_BY_FOLDER = {"integration": pytest.mark.integration, "e2e": pytest.mark.e2e}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        try:
+            folder = item.path.resolve().relative_to(TESTS).parts[0]
+        except ValueError:  # collected from outside tests/
+            continue
+        if folder in MARKERS_BY_FOLDER:
+            item.add_marker(MARKERS_BY_FOLDER[folder])
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,1 @@
-"""The `opsbot` command line. Each command group lives in its own module of this package."""
-
-from bot.cli.main import main
-
-__all__ = ["main"]
+"""The `opsbot` command line. Each command group lives in its own module of this package; `main` is the entry point."""

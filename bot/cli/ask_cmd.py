@@ -22,7 +22,7 @@ def ask_command(
     (`llm.url`), one call writes the answer from the sections found, in the language of the
     question; without one, the best sections are quoted. When nothing relevant is found the answer
     says so and lists the nearest documents."""
-    from handlers.ask import AnswerCache, ask
+    from handlers.ask import AskAnswerCache, ask
     from knowledge.errors import KnowledgeError
     from knowledge.service import index_exists
 
@@ -36,7 +36,7 @@ def ask_command(
         llm = LLMClient(settings.llm)
     try:
         result = ask(question, settings, k=k, doc_types=doc_type or None,
-                     answer_cache=AnswerCache.from_settings(settings), llm=llm)
+                     answer_cache=AskAnswerCache.from_settings(settings), llm=llm)
     except KnowledgeError as exc:
         fail(str(exc))
     if as_json:

@@ -136,7 +136,7 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="Print as JSON"),
 ) -> None:
     """What is indexed: chunks and files, by doc type and by ingested root."""
-    from knowledge.store import open_store
+    from knowledge.backends import open_store
 
     settings = _settings(collection)
     try:

@@ -44,7 +44,7 @@ def up(
     os.environ["OPSBOT_DATA_DIR"] = str(settings.data_dir.resolve())
     valkey = None
     if not settings.redis_url:
-        from bot.embedded import EmbeddedValkey
+        from bot.embedded_valkey import EmbeddedValkey
 
         valkey = EmbeddedValkey(settings.data_dir.resolve())
         try:
@@ -152,7 +152,7 @@ def web_command() -> None:
     settings = settings_or_exit()
     if not settings.redis_url:
         fail("OPSBOT_REDIS_URL is not set: point it at Redis, or use `opsbot up` for the embedded Valkey")
-    from bot.logs import setup_logging
+    from bot.logging_setup import setup_logging
     from bot.web import run_web
 
     setup_logging(settings, "web")
@@ -169,7 +169,7 @@ def worker_command(
     if not settings.redis_url:
         fail("OPSBOT_REDIS_URL is not set: point it at Redis, or use `opsbot up` for the embedded Valkey")
     from bot.celery_app import celery_app
-    from bot.logs import setup_logging
+    from bot.logging_setup import setup_logging
 
     setup_logging(settings, "worker")
     celery_app.worker_main([

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from bot.cli.common import fail, print_json_line, read_input, settings_or_exit
-from bot.events import InvalidPayload, parse_alert_group
+from core.events import InvalidPayload, parse_alert_group
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +19,7 @@ def triage(
 ) -> None:
     """Build the triage card for each payload, in order; post it to the configured channels
     unless --dry-run. A bad file stops with a message naming it and the field."""
-    from handlers.enrichers import build_enrichers
+    from handlers.enrichers.registry import build_enrichers
     from handlers.triage import enrich, enriched_card, first_card
 
     settings = settings_or_exit()

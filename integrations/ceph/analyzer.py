@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.models import DocRef, Finding, Severity, Step
+from core.models import DocRef, Finding, Severity, Step
 from integrations.ceph.catalogue import CATALOGUE, CheckInfo, lookup, unknown
 from integrations.ceph.config import DEFAULT_DOCS_URL
 from integrations.ceph.models import STATUS_RANK, CephSnapshot, CephStatus, HealthCheck

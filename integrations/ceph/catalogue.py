@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field
 
-from bot.models import Severity
+from core.models import Severity
 
 DOC_PAGE = "rados/operations/health-checks/"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.models import Evidence
+from core.models import Evidence
 from integrations.kubernetes.models import (
     ContainerStatus,
     EventInfo,

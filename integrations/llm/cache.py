@@ -17,7 +17,7 @@ def prompt_hash(model: str, *parts: str) -> str:
     return digest.hexdigest()
 
 
-class AnswerCache:
+class LLMResponseCache:
     def __init__(self, client: redis.Redis, ttl_s: int) -> None:
         self.redis = client
         self.ttl_s = ttl_s

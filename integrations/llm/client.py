@@ -23,7 +23,7 @@ from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
 from integrations.llm.audit import AuditLog, AuditRecord
-from integrations.llm.cache import AnswerCache, prompt_hash
+from integrations.llm.cache import LLMResponseCache, prompt_hash
 from integrations.llm.config import LLMSettings
 from integrations.llm.flavours import Resolved, detect, request_shape
 from integrations.llm.semaphore import RedisSemaphore, SlotTimeout
@@ -57,7 +57,7 @@ class LLMClient:
         self.settings = settings
         self.metrics = metrics
         self.semaphore = RedisSemaphore(client, settings.concurrency) if client is not None else None
-        self.cache = AnswerCache(client, settings.cache_ttl_s) if client is not None else None
+        self.cache = LLMResponseCache(client, settings.cache_ttl_s) if client is not None else None
         self.audit = AuditLog(client, settings.audit_max_len) if client is not None else None
         self._info: ServerInfo | None = None
 

@@ -12,6 +12,8 @@ Every server speaks /v1/chat/completions, but they disagree on the details:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -41,27 +43,52 @@ def _without(schema: Any, keys: frozenset[str]) -> Any:
     return schema
 
 
+@dataclass(frozen=True)
+class FlavourSpec:
+    """How one server flavour wants structured output and the token limit."""
+
+    response_format: Callable[[dict[str, Any], str], dict[str, Any]]  # (schema, name) -> response_format
+    limit_as_max_completion_tokens: bool = False  # else `max_tokens` in the body
+
+
+def _json_schema(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
+
+
+def _openai(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    return _json_schema(_without(schema, _OPENAI_UNSUPPORTED), name)
+
+
+def _json_mode(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    return {"type": "json_object"}  # JSON mode every server knows; the prompt carries the schema
+
+
+# The flavour registry: `llm.flavour` (or what `auto` detects) names one entry.
+FLAVOURS: dict[Resolved, FlavourSpec] = {
+    "openai": FlavourSpec(_openai, limit_as_max_completion_tokens=True),
+    "vllm": FlavourSpec(_json_schema),
+    "litellm": FlavourSpec(_json_schema),
+    "ollama": FlavourSpec(_json_schema),
+    "tgi": FlavourSpec(lambda schema, name: {"type": "json_object", "value": schema}),
+    "llamacpp": FlavourSpec(lambda schema, name: {"type": "json_object", "schema": schema}),
+    "generic": FlavourSpec(_json_mode),
+}
+
+
 def structured_output(flavour: Resolved, schema: dict[str, Any], name: str) -> dict[str, Any]:
-    if flavour == "openai":
-        schema = _without(schema, _OPENAI_UNSUPPORTED)
-    if flavour in ("openai", "vllm", "litellm", "ollama"):
-        return {"type": "json_schema", "json_schema": {"name": name, "schema": schema, "strict": True}}
-    if flavour == "tgi":
-        return {"type": "json_object", "value": schema}
-    if flavour == "llamacpp":
-        return {"type": "json_object", "schema": schema}
-    return {"type": "json_object"}  # generic: JSON mode every server knows; the prompt carries the schema
+    return FLAVOURS.get(flavour, FLAVOURS["generic"]).response_format(schema, name)
 
 
 def request_shape(flavour: Resolved, *, schema: dict[str, Any] | None, max_tokens: int,
                   name: str = "answer") -> RequestShape:
+    spec = FLAVOURS.get(flavour, FLAVOURS["generic"])
     shape = RequestShape()
-    if flavour == "openai":
+    if spec.limit_as_max_completion_tokens:
         shape.chat_max_tokens = max_tokens
     else:
         shape.extra_body["max_tokens"] = max_tokens
     if schema is not None:
-        shape.extra_body["response_format"] = structured_output(flavour, schema, name)
+        shape.extra_body["response_format"] = spec.response_format(schema, name)
     return shape
 
 

@@ -1,6 +1,6 @@
 """What a log question asks for, independent of any index: time range, filters by kind, aggregations.
 
-Written by the rules in handlers.log_question (and, for triage, from an alert's labels), turned
+Written by the rules in integrations.opensearch.question_parser (and, for triage, from an alert's labels), turned
 into a `_search` body for a real index by integrations.opensearch.dsl.
 """
 

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from bot.models import Severity
+from core.models import Severity
 from integrations.redis.catalogue import CATALOGUE
 from integrations.redis.config import RedisThresholds
 from integrations.redis.models import Info, LatencyEvent, RedisFinding, SlowlogEntry, Snapshot

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.models import DocRef, Finding, Severity, Step
+from core.models import DocRef, Finding, Severity, Step
 
 InfoValue = int | float | str
 Info = dict[str, InfoValue]

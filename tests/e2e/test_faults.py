@@ -1,0 +1,120 @@
+"""Fault tolerance on real Redis with real worker processes: crashes, duplicates and a broker restart lose
+nothing and double nothing."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis as redis_lib
+
+from core.events import parse_alert_group
+from tests.support.servers import free_port, http_ok, wait_until
+from tests.support.stack import BotStack, bot_stack
+
+
+def _posts(stack: BotStack) -> list[dict[str, Any]]:
+    return _posts_of(stack.card_events())
+
+
+@pytest.fixture
+def stack(redis_url: str, clean_redis: redis_lib.Redis, tmp_path: Path) -> Iterator[BotStack]:
+    env = {"OPSBOT_CELERY__VISIBILITY_TIMEOUT_S": "3"}
+    with bot_stack(redis_url, tmp_path / "data", env) as running:
+        yield running
+
+
+def test_worker_killed_mid_task_loses_nothing(stack: BotStack, clean_redis: redis_lib.Redis,
+                                              firing_payload: dict[str, Any]) -> None:
+    # Hold the incident lock so the worker is stuck inside the task when we kill it.
+    lock_key = f"opsbot:incident:{parse_alert_group(json.dumps(firing_payload)).incident_key}:lock"
+    clean_redis.set(lock_key, "held-by-test", px=60_000)
+    assert stack.post_webhook(firing_payload) == "accepted"
+    wait_until(lambda: clean_redis.hlen("unacked") == 1, timeout=20, what="task taken by the worker")
+    worker = stack.processes["worker"]
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker and its pool children die at once
+    worker.wait()
+    clean_redis.delete(lock_key)
+    assert _posts(stack) == []
+
+    stack.start_worker("worker2")
+    events = stack.wait_for_events(lambda ev: len([e for e in ev if e["action"] == "post"]) >= 1, timeout=45)
+    time.sleep(1.0)  # anything duplicated would show up now
+    assert len(_posts(stack)) == 1
+    assert events[0]["card"]["title"] == "Pod shop/checkout-5f7b9c-abcde is crash looping"
+
+
+def test_duplicate_notifications_make_exactly_one_card(stack: BotStack, clean_redis: redis_lib.Redis,
+                                                       firing_payload: dict[str, Any]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: stack.post_webhook(firing_payload), range(8)))
+    assert statuses.count("accepted") == 1
+    stack.wait_for_events(lambda ev: len(ev) >= 1)
+    assert stack.post_webhook(firing_payload) == "duplicate"
+    # Even after the dedupe window (here: forgotten by hand), a repeat that changes nothing makes no card.
+    for key in clean_redis.scan_iter("opsbot:dedupe:*"):
+        clean_redis.delete(key)
+    assert stack.post_webhook(firing_payload) == "accepted"
+    wait_until(lambda: clean_redis.llen("alerts") == 0, timeout=10, what="queue drained")
+    time.sleep(1.0)
+    events = stack.card_events()
+    assert [e["action"] for e in events] == ["post"]
+
+
+
+def _start_redis(workdir: Path, port: int) -> subprocess.Popen[bytes]:
+    """redis-server with an fsync-always AOF, so that a restart keeps queued tasks and incident state."""
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "yes", "--appendfsync", "always", "--dir", str(workdir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: redis_lib.Redis(port=port, socket_timeout=0.5).ping(), timeout=10, what="redis")
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_broker_restart_refuses_then_recovers_without_loss(tmp_path: Path, firing_payload: dict[str, Any]) -> None:
+    port = free_port()
+    redis_dir = tmp_path / "redis"
+    redis_dir.mkdir()
+    second = copy.deepcopy(firing_payload)
+    second["groupKey"] = '{}:{alertname="AfterRestart"}'
+    second["commonLabels"]["alertname"] = "AfterRestart"
+    redis_proc = _start_redis(redis_dir, port)
+    try:
+        with bot_stack(f"redis://127.0.0.1:{port}/0", tmp_path / "data") as stack:
+            assert stack.post_webhook(firing_payload) == "accepted"
+            stack.wait_for_events(lambda events: len(_posts_of(events)) == 1)
+
+            _stop(redis_proc)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                stack.post_webhook(second)
+            assert refused.value.code == 503  # Alertmanager will retry; nothing was remembered
+
+            redis_proc = _start_redis(redis_dir, port)
+            wait_until(lambda: http_ok(f"{stack.web_url}/readyz"), timeout=20, what="readyz after the restart")
+            assert stack.post_webhook(second) == "accepted"  # Alertmanager's retry
+            stack.wait_for_events(lambda events: len(_posts_of(events)) == 2, timeout=60)
+            assert stack.post_webhook(firing_payload) == "duplicate"  # the dedupe key survived the restart
+            time.sleep(1)
+            assert len(_posts_of(stack.card_events())) == 2
+    finally:
+        _stop(redis_proc)
+
+
+def _posts_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e["action"] == "post"]
