@@ -19,7 +19,7 @@ from bot.celery_app import celery_app
 from bot.commands import CommandHandler, execute, working_card
 from bot.incidents import IncidentMeta
 from bot.runtime import Runtime, runtime
-from bot.tasks import COMMAND_RECEIVER, deliver_card, llm_client
+from bot.tasks import COMMAND_RECEIVER, deliver_card, llm_client, llm_gate
 from core.cards import Card, CardStatus
 from core.events import Command
 from handlers.commands import COMMANDS, LLMFollowUp
@@ -77,16 +77,20 @@ def explain_command(command_key: str, name: str, payload: dict[str, Any] | None 
     spec = COMMANDS.get(name)
     if spec is None:
         return "gone"
-    if spec.follow_up is LLMFollowUp.rerun:
+    if card.hypothesis is not None or f" · {explain.LLM_NOTE}" in card.footer:
+        return "done"  # a redelivery after the pass already ran
+    client = llm_client()
+    gate = llm_gate(rt, client)
+    if not gate.show:  # a model that has not proven itself is not asked: its answer would not be shown
+        written, status = card.model_copy(update={"footer": f"{card.footer} · {gate.line}"}), "hidden"
+    elif spec.follow_up is LLMFollowUp.rerun:
         cmd = Command.model_validate(payload)
-        written = execute(cmd, rt.settings, _with_context(rt, cmd, llm_client()))
+        written = execute(cmd, rt.settings, _with_context(rt, cmd, client))
         status = "answered" if written.footer != card.footer else "unchanged"
     else:
-        if explain.has_llm_result(card.findings, card.unavailable):
-            return "done"
-        result = explain.explain(explain.diagnosis_input(card, spec.explain_subject or name), llm_client(),
+        result = explain.explain(explain.diagnosis_input(card, spec.explain_subject or name), client,
                                  budget_tokens=rt.settings.llm.prompt_budget_tokens, task="diagnosis")
-        written, status = explain.explained_card(card, result), result.status
+        written, status = explain.explained_card(card, result, gate), result.status
     rt.metrics.inc("opsbot_llm_explanations", [name if spec.follow_up is LLMFollowUp.rerun else "diagnosis", status])
     with rt.store.lock(command_key):
         meta = rt.store.load(command_key)

@@ -135,7 +135,8 @@ class CelerySettings(BaseModel):
     visibility_timeout_s: int = Field(
         300, ge=1, description="a task whose worker died is redelivered after this long; keep it above the time limit"
     )
-    concurrency: int = Field(2, ge=1)
+    concurrency: int = Field(2, ge=1, description="`opsbot worker` processes (prefork)")
+    threads: int = Field(4, ge=1, description="threads of each pool `opsbot up` runs (alerts+chat, collect)")
     chat_max_retries: int = Field(16, ge=0, description="about 30 minutes of retrying before a card is given up")
     dedupe_ttl_s: int = Field(3600, ge=10, description="how long a delivered notification is remembered")
 

@@ -32,6 +32,7 @@ from bot.celery_app import celery_app
 from bot.incidents import IncidentMeta, merge_notification
 from bot.runtime import Runtime, runtime
 from core.cards import DRAFT_BUTTON, Card
+from core.enrichment import Enrichment
 from core.events import Action, AlertGroup
 from handlers.enrichers.registry import build_enrichers
 from handlers.llm import explain
@@ -39,6 +40,7 @@ from handlers.triage import enrich, first_card
 from integrations.chat import ChatChannel, ChatError, PostRef
 
 if TYPE_CHECKING:
+    from handlers.llm.gate import GateVerdict
     from integrations.llm.client import LLMClient
 
 log = logging.getLogger("opsbot.tasks")
@@ -193,24 +195,36 @@ def explain_incident(incident_key: str) -> str:
     meta = rt.store.load(incident_key)
     if meta is None or meta.base_card is None or meta.enrichment is None:
         return "gone"
-    if explain.has_llm_result(meta.enrichment.findings, meta.enrichment.unavailable):
+    if explain.has_llm_result(meta.enrichment.notes, meta.enrichment.hypothesis):
         return "done"  # a redelivery after the card was already explained
     seen = meta.enrichment.model_dump_json()
-    result = explain.explain(explain.triage_input(meta.base_card, meta.enrichment), llm_client(),
-                             budget_tokens=rt.settings.llm.prompt_budget_tokens, task="triage")
-    rt.metrics.inc("opsbot_llm_explanations", ["triage", result.status])
+    client = llm_client()
+    gate = llm_gate(rt, client)
+    if gate.show:
+        result = explain.explain(explain.triage_input(meta.base_card, meta.enrichment), client,
+                                 budget_tokens=rt.settings.llm.prompt_budget_tokens, task="triage")
+        status: str = result.status
+
+        def updated(enrichment: Enrichment) -> Enrichment:
+            return explain.triage_enrichment(enrichment, result, gate)
+    else:  # a model that has not proven itself is not asked at all: its answer would not be shown
+        status = "hidden"
+
+        def updated(enrichment: Enrichment) -> Enrichment:
+            return enrichment.model_copy(update={"notes": [*enrichment.notes, gate.line]})
+    rt.metrics.inc("opsbot_llm_explanations", ["triage", status])
     with rt.store.lock(incident_key):
         meta = rt.store.load(incident_key)
         if meta is None or meta.base_card is None or meta.enrichment is None:
             return "gone"
         if meta.enrichment.model_dump_json() != seen:
             return "superseded"  # re-enriched meanwhile (an alert joined); that enrichment chains its own
-        meta.enrichment = explain.triage_enrichment(meta.enrichment, result, meta.base_card)
+        meta.enrichment = updated(meta.enrichment)
         meta.version += 1
         rt.store.save(meta)
     for channel in meta.channels:
         deliver_card.delay(incident_key, channel)
-    return result.status
+    return status
 
 
 def _post(chat: ChatChannel, channel: str, card: Card, thread_id: str | None) -> PostRef:
@@ -238,6 +252,15 @@ def llm_client() -> LLMClient:
 
     rt = runtime()
     return LLMClient(rt.settings.llm, rt.redis, rt.metrics)
+
+
+def llm_gate(rt: Runtime, client: LLMClient) -> GateVerdict:
+    """Whether this model's answers may be shown: its stored competence check (`opsbot llm check`)."""
+    from handlers.llm.gate import client_verdict
+
+    llm = rt.settings.llm
+    return client_verdict(client, mode=llm.gate, threshold=llm.gate_threshold, data_dir=rt.settings.data_dir,
+                          redis_client=rt.redis)
 
 
 def retry_delay(retries: int, retry_after: float | None) -> float:

@@ -24,6 +24,7 @@ from bot.celery_app import QUEUE_ALERTS, make_celery
 from bot.chat_routes import add_chat_routes
 from bot.config import Settings, WebhookAuthSettings
 from bot.enqueue import TaskPublisher
+from bot.health import ComponentHealthCollector, check_health
 from bot.metrics import SharedMetricsCollector, WebMetrics
 from core.events import InvalidPayload, parse_alert_group
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> web.Application:
     import redis as sync_redis
 
     metrics.registry.register(SharedMetricsCollector(sync_redis.Redis.from_url(settings.redis_url)))
+    metrics.registry.register(ComponentHealthCollector(settings))
     app.router.add_post("/webhook/alertmanager", alertmanager_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -125,11 +127,14 @@ async def healthz(_: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    try:
-        await asyncio.wait_for(request.app[REDIS].ping(), timeout=2)
-    except Exception as exc:
-        return web.json_response({"status": "unready", "broker": f"unreachable: {exc}"}, status=503)
-    return web.json_response({"status": "ready", "broker": "ok"})
+    """Ready when the broker answers (alerts are accepted, cards delivered); every component's state
+    is listed, so a down LLM or embedding server shows here without making the bot unready."""
+    loop = asyncio.get_running_loop()
+    health = await loop.run_in_executor(request.app[EXECUTOR], check_health, request.app[SETTINGS])
+    body = {"status": "ready" if health.ready else "unready",
+            "broker": "ok" if health.ready else f"unreachable: {health.components[0].detail}",
+            "components": {c.name: {"state": c.state, "detail": c.detail} for c in health.components}}
+    return web.json_response(body, status=200 if health.ready else 503)
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:

@@ -58,6 +58,18 @@ class Image(BaseModel):
     url: str
 
 
+class Hypothesis(BaseModel):
+    """The LLM's probable cause, kept apart from what opsbot knows for sure: it is not a finding, has no
+    severity, and is on a card only when it cites evidence or a document the card shows and the model
+    passed its competence check."""
+
+    cause: str
+    confidence: str = "low"
+    evidence_refs: list[str] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
+    model: str = ""
+
+
 class Card(BaseModel):
     kind: CardKind
     status: CardStatus
@@ -67,6 +79,7 @@ class Card(BaseModel):
     text: str = ""
     fields: list[CardField] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
+    hypothesis: Hypothesis | None = Field(None, description="the LLM's, shown under the findings")
     evidence: str = Field("", description="what each source saw, a few redacted lines each; shown after findings")
     steps: list[Step] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from core.cards import Hypothesis
 from core.events import AlertGroup
 from core.models import Citation, Evidence, Finding, Step, Unavailable
 
@@ -19,6 +20,8 @@ class Enrichment(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     unavailable: list[Unavailable] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+    hypothesis: Hypothesis | None = Field(None, description="the LLM pass's, when shown")
+    notes: list[str] = Field(default_factory=list, description="footer lines (the LLM's cost, why it says nothing)")
 
     def merge(self, other: Enrichment) -> None:
         self.evidence += other.evidence
@@ -27,6 +30,7 @@ class Enrichment(BaseModel):
         self.citations += other.citations
         self.unavailable += other.unavailable
         self.timings_ms.update(other.timings_ms)
+        self.notes += [n for n in other.notes if n not in self.notes]
 
 
 class Enricher(Protocol):

@@ -14,7 +14,7 @@ from typing import Protocol
 from core.cards import Card, CardField, CardKind, CardStatus, Link
 from core.enrichment import Enrichment
 from core.events import AlertGroup, Command
-from core.models import Citation, Evidence, Unavailable
+from core.models import Citation, Evidence, Step, Unavailable
 from handlers.shared import diagnosis as diagnosis_common
 from handlers.shared.diagnosis import strip_fences, unique_steps
 from integrations.ceph.analyzer import CephDiagnosis, analyze
@@ -170,6 +170,14 @@ def resolve_cluster(labels: dict[str, str], config: CephDiagnosisSettings) -> st
     return config.default
 
 
+# When the monitors do not answer, commands with a timeout and the daemons' own state say why.
+UNREACHABLE_STEPS = [
+    Step(command="ceph -s --connect-timeout 10", why="whether any monitor answers at all"),
+    Step(command="ceph mon stat --connect-timeout 10", why="which monitors are in quorum"),
+    Step(command="systemctl status 'ceph-mon@*'", why="on a monitor host: is the daemon running (read-only)"),
+]
+
+
 class CephEnricher:
     """Adds the live Ceph diagnosis to the triage card of a Ceph alert."""
 
@@ -200,6 +208,8 @@ class CephEnricher:
             reason = f"{type(exc).__name__}: {exc}"
             result.evidence.append(Evidence(id=f"ceph:{name}", source="ceph", title=f"Ceph {name}", error=reason))
             result.unavailable.append(Unavailable(source=f"ceph:{name}", reason=reason))
+            result.findings.append(diagnosis_common.unreachable_finding(
+                "CEPH_UNREACHABLE", f"Ceph cluster {name}", reason, f"ceph:{name}", group, UNREACHABLE_STEPS))
             return result
         result.evidence.append(_evidence(diagnosis))
         result.findings += [c.to_finding(evidence_id(diagnosis)) for c in diagnosis.checks if not c.muted]

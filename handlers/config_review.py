@@ -5,9 +5,9 @@ model for what rules cannot judge. An LLM issue is kept only if its `where` quot
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from core.cards import Card, CardField, CardKind, CardStatus
 from core.events import Command
@@ -15,7 +15,7 @@ from core.models import Finding, Severity, Unavailable
 from integrations.config_files.checks import KIND_NAMES, ConfigReport, check
 from integrations.llm.budget import shorten
 from integrations.llm.prompts import data_block, render
-from integrations.llm.structured import structured_call
+from integrations.llm.structured import clip, structured_call
 from integrations.redaction import redact
 
 if TYPE_CHECKING:
@@ -27,13 +27,17 @@ TASK = "config"  # routed to the heavy model (llm.routes)
 MAX_ISSUES = 6
 MAX_CONFIG_CHARS = 8000
 LLM_CODE = "CONFIG_REVIEW_LLM"
+WHERE_CHARS = 80  # a quote of the configuration: the one bound in the schema (tens: grammar-cheap)
+PROSE_CHARS = 600  # problem and fix: a sentence each (the prompt says so), cut after parsing
 
 
 class ModelIssue(BaseModel):
+    """One issue; too-long text is cut, not rejected (a cut `where` still quotes the configuration)."""
+
     severity: Literal["info", "warning", "error"]
-    where: str = Field(max_length=200)
-    problem: str = Field(min_length=3, max_length=600)
-    fix: str = Field("", max_length=600)
+    where: Annotated[str, BeforeValidator(clip(200, mark=""))]
+    problem: Annotated[str, BeforeValidator(clip(PROSE_CHARS)), Field(min_length=3)]
+    fix: Annotated[str, BeforeValidator(clip(PROSE_CHARS))] = ""
 
 
 class ModelReview(BaseModel):
@@ -41,10 +45,11 @@ class ModelReview(BaseModel):
 
 
 def review_schema() -> dict[str, Any]:
+    """Small bounds only (grammar engines expand each into rules); problem and fix are cut after parsing."""
     issue = {"type": "object", "properties": {
         "severity": {"type": "string", "enum": ["info", "warning", "error"]},
-        "where": {"type": "string", "maxLength": 80}, "problem": {"type": "string", "maxLength": 200},
-        "fix": {"type": "string", "maxLength": 200}},
+        "where": {"type": "string", "maxLength": WHERE_CHARS}, "problem": {"type": "string"},
+        "fix": {"type": "string"}},
         "required": ["severity", "where", "problem", "fix"], "additionalProperties": False}
     return {"type": "object", "properties": {"issues": {"type": "array", "items": issue, "maxItems": MAX_ISSUES}},
             "required": ["issues"], "additionalProperties": False}

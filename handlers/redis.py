@@ -11,11 +11,12 @@ import logging
 import re
 from collections.abc import Sequence
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from core.cards import Card, CardField, CardKind, CardStatus
 from core.enrichment import Enrichment
 from core.events import AlertGroup, Command
-from core.models import Citation, Evidence, Severity, Unavailable
+from core.models import Citation, Evidence, Severity, Step, Unavailable
 from handlers.shared import diagnosis as diagnosis_common
 from handlers.shared.diagnosis import strip_fences, unique_steps
 from integrations.redis.analyzer import analyze
@@ -191,6 +192,9 @@ class RedisEnricher:
                 result.evidence.append(Evidence(id=f"redis:{name}", source="redis", title=f"Redis {name}",
                                                 error=reason))
                 result.unavailable.append(Unavailable(source=f"redis:{name}", reason=reason))
+                result.findings.append(diagnosis_common.unreachable_finding(
+                    "REDIS_UNREACHABLE", f"Redis {name}", reason, f"redis:{name}", group,
+                    _unreachable_steps(self.config.instances[name])))
                 continue
             result.evidence.append(_evidence(diagnosis))
             result.findings += [f.to_finding(_evidence_id(diagnosis)) for f in diagnosis.findings]
@@ -201,6 +205,14 @@ class RedisEnricher:
         for labels in [group.commonLabels, *(a.labels for a in group.alerts)]:
             names += [n for n in resolve_instances(labels, self.config) if n not in names]
         return names[:MAX_INSTANCES_PER_ALERT]
+
+
+def _unreachable_steps(instance: RedisInstance) -> list[Step]:
+    parts = urlsplit(instance.url)
+    where = f"-s {parts.path}" if parts.scheme == "unix" else f"-h {parts.hostname or 'HOST'} -p {parts.port or 6379}"
+    tls = " --tls" if instance.tls or parts.scheme == "rediss" else ""
+    return [Step(command=f"redis-cli {where}{tls} PING", why="PONG when it is up; LOADING while it reads its data"),
+            Step(command=f"redis-cli {where}{tls} INFO persistence", why="a restart still loading its RDB/AOF")]
 
 
 def _evidence(diagnosis: Diagnosis) -> Evidence:

@@ -113,7 +113,8 @@ def enrich(group: AlertGroup, enrichers: Sequence[Enricher], *, per_source_s: fl
 
 
 def enriched_card(card: Card, enrichment: Enrichment) -> Card:
-    """Fold findings, steps, citations and unavailable sources into the card (findings first)."""
+    """Fold findings, the hypothesis, steps, citations and unavailable sources into the card (findings
+    first; the LLM's hypothesis under them; deterministic steps before any the LLM added)."""
     findings = sorted(enrichment.findings, key=lambda f: -f.severity.rank)
     steps = list(card.steps)
     for step in [s for f in findings for s in f.steps] + enrichment.steps:
@@ -121,13 +122,15 @@ def enriched_card(card: Card, enrichment: Enrichment) -> Card:
             steps.append(step)
     timings = ", ".join(f"{name} {ms:.0f} ms" for name, ms in sorted(enrichment.timings_ms.items()))
     footer = card.footer if card.status is CardStatus.resolved else "triaged"
+    footer = " · ".join([footer, *([timings] if timings else []), *enrichment.notes])
     return card.model_copy(update={
         "evidence": evidence_summary(enrichment.evidence),
         "findings": findings,
+        "hypothesis": enrichment.hypothesis,
         "steps": steps,
         "citations": card.citations + enrichment.citations,
         "unavailable": card.unavailable + enrichment.unavailable,
-        "footer": f"{footer} · {timings}" if timings else footer,
+        "footer": footer,
     })
 
 

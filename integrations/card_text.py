@@ -47,6 +47,24 @@ def findings_text(card: Card, markup: Markup) -> str:
     return "\n".join(lines)
 
 
+HYPOTHESIS_HEADING = "Hypothesis (LLM, not a finding)"
+
+
+def hypothesis_line(card: Card) -> str:
+    """The LLM's hypothesis in plain words: cause, confidence, what it relies on."""
+    h = card.hypothesis
+    if h is None:
+        return ""
+    relies = ", ".join(h.evidence_refs + [c.title + (f" › {c.section}" if c.section else "") for c in h.citations])
+    model = f", {h.model}" if h.model else ""
+    return f"{h.cause} ({h.confidence} confidence{model}; relies on {relies})"
+
+
+def hypothesis_text(card: Card, markup: Markup) -> str:
+    line = hypothesis_line(card)
+    return f"🤔 {line}" if line else ""
+
+
 def evidence_text(card: Card) -> str:
     """Log lines and numbers keep their layout in a code block (and cannot be read as markup)."""
     return f"```\n{card.evidence}\n```" if card.evidence else ""

@@ -75,6 +75,8 @@ def redact_card(card: Card) -> Card:
         "fields": [f.model_copy(update={"value": redact(f.value)}) for f in card.fields],
         "findings": [f.model_copy(update={"title": redact(f.title), "explanation": redact(f.explanation)})
                      for f in card.findings],
+        "hypothesis": card.hypothesis.model_copy(update={"cause": redact(card.hypothesis.cause)})
+        if card.hypothesis else None,
         "footer": redact(card.footer),
     })
 

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from core.cards import Card, card_color, headline
+from integrations.card_text import HYPOTHESIS_HEADING, hypothesis_line
 from integrations.chat import PostRef, ThreadMessage
 
 
@@ -76,6 +77,8 @@ def render_console(card: Card, channel: str, updated: bool = False) -> Panel:
         parts.append(Text(f"● {finding.code} [{finding.severity.value}] {finding.title}", style="bold"))
         if finding.explanation:
             parts.append(Text(f"  {finding.explanation}"))
+    if card.hypothesis is not None:
+        parts.append(Text(f"? {HYPOTHESIS_HEADING}: {hypothesis_line(card)}", style="italic"))
     if card.evidence:
         parts.append(Text(card.evidence, style="dim"))
     if card.steps:

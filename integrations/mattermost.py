@@ -27,10 +27,12 @@ from mattermostdriver.exceptions import (
 
 from core.cards import Card, card_color, headline
 from integrations.card_text import (
+    HYPOTHESIS_HEADING,
     MATTERMOST,
     citations_text,
     evidence_text,
     findings_text,
+    hypothesis_text,
     links_text,
     steps_text,
     title_line,
@@ -58,7 +60,8 @@ def render_mattermost(card: Card, action_url: str | None = None, action_secret: 
     """The `message` and `props` of a post. Buttons are rendered only with a callback URL and a
     secret: each carries a signature of its action and value so forged callbacks can be refused."""
     sections = [card.text or card.summary]
-    for heading, body in (("Findings", findings_text(card, MATTERMOST)), ("Evidence", evidence_text(card)),
+    for heading, body in (("Findings", findings_text(card, MATTERMOST)),
+                          (HYPOTHESIS_HEADING, hypothesis_text(card, MATTERMOST)), ("Evidence", evidence_text(card)),
                           ("Next steps", steps_text(card)), ("Sources", citations_text(card, MATTERMOST))):
         if body:
             sections.append(f"**{heading}**\n{body}")

@@ -14,10 +14,12 @@ from slack_sdk.errors import SlackApiError
 
 from core.cards import Card, headline
 from integrations.card_text import (
+    HYPOTHESIS_HEADING,
     SLACK,
     citations_text,
     evidence_text,
     findings_text,
+    hypothesis_text,
     links_text,
     steps_text,
     title_line,
@@ -71,7 +73,8 @@ def render_slack(card: Card) -> tuple[str, list[dict[str, Any]]]:
     fields = [{"type": "mrkdwn", "text": trim(f"*{f.name}*\n{f.value}", MAX_FIELD_TEXT)} for f in card.fields]
     for start in range(0, len(fields), MAX_FIELDS):
         blocks.append({"type": "section", "fields": fields[start:start + MAX_FIELDS]})
-    for heading, body in (("Findings", findings_text(card, SLACK)), ("Evidence", evidence_text(card)),
+    for heading, body in (("Findings", findings_text(card, SLACK)),
+                          (HYPOTHESIS_HEADING, hypothesis_text(card, SLACK)), ("Evidence", evidence_text(card)),
                           ("Next steps", steps_text(card)), ("Sources", citations_text(card, SLACK))):
         if body:
             blocks.append(_section(f"*{heading}*\n{body}"))

@@ -28,6 +28,10 @@ class KnowledgeSettings(BaseModel):
     embedding: Literal["embedded", "openai"] = Field(
         "embedded", description="embedded: all-MiniLM-L6-v2 on CPU; openai: an OpenAI-compatible /v1/embeddings"
     )
+    embedded_url: str = Field(
+        "", description="where one process serves the embedded model to every other process of this host "
+        "(`opsbot up` sets it; empty: each process loads its own copy)"
+    )
     openai_url: str = Field("", description="API root of the embeddings server, e.g. http://127.0.0.1:11434/v1")
     openai_model: str = Field("", description="embedding model name the server knows")
     openai_api_key: SecretStr | None = None

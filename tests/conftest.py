@@ -1,4 +1,5 @@
-"""Shared fixtures (a real Redis server, sample payloads, the fake LLM) and the markers by folder:
+"""Shared fixtures (a real Redis server, sample payloads, the fake LLM, an environment without OPSBOT_*
+settings or config file, a data dir for the knowledge index) and the markers by folder:
 everything under tests/integration/ is `integration`, everything under tests/e2e/ is `e2e`, so
 `pytest -m "not integration and not e2e"` runs the fast part (unit + contract)."""
 
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,3 +58,29 @@ def fake_llm() -> Iterator[FakeOpenAI]:
     """A fake OpenAI-compatible server (vLLM flavour) that records requests; `.llm_client()` talks to it."""
     with FakeOpenAI(owned_by="vllm").run_in_thread() as server:
         yield server
+
+
+@pytest.fixture
+def without_opsbot_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No OPSBOT_* variable from the environment the tests run in."""
+    for name in list(os.environ):
+        if name.startswith("OPSBOT_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def without_opsbot_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No OPSBOT_CONFIG: no configuration file is read."""
+    monkeypatch.delenv("OPSBOT_CONFIG", raising=False)
+
+
+@pytest.fixture
+def knowledge_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """OPSBOT_DATA_DIR in tmp_path (where the knowledge index lives) and no config file; the knowledge
+    stores opened meanwhile are closed after."""
+    from knowledge import service  # here, not at the top: only these tests need the knowledge package
+
+    monkeypatch.setenv("OPSBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("OPSBOT_CONFIG", raising=False)
+    yield tmp_path / "data"
+    service.close_all()

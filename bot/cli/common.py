@@ -11,6 +11,7 @@ import typer
 from pydantic import BaseModel
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.services_file import apply_running_services
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -19,9 +20,14 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def settings_or_exit(**overrides: Any) -> Settings:
+def settings_or_exit(*, use_running: bool = True, **overrides: Any) -> Settings:
+    """The settings, or a one-line error. With `use_running`, URLs left unset are taken from the
+    `opsbot up` running on the same data dir (bot.services_file)."""
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
+        if use_running and apply_running_services(settings.data_dir) is not None:
+            settings = load_settings(**overrides)
+        return settings
     except ConfigError as exc:
         fail(str(exc))
 

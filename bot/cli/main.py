@@ -11,12 +11,14 @@ from bot.cli import (
     ask_cmd,
     ceph_cmd,
     config_cmd,
+    embeddings_cmd,
     knowledge_cmd,
     llm_cmd,
     logs_cmd,
     postmortem_cmd,
     redis_cmd,
     run_cmd,
+    status_cmd,
     triage_cmd,
 )
 
@@ -54,6 +56,8 @@ app.add_typer(ceph_cmd.app, name="ceph")
 app.add_typer(postmortem_cmd.app, name="postmortem")
 app.add_typer(llm_cmd.app, name="llm")
 app.add_typer(logs_cmd.app, name="logs")
+app.add_typer(embeddings_cmd.app, name="embeddings")
+status_cmd.register(app)
 run_cmd.register(app)
 triage_cmd.register(app)
 ask_cmd.register(app)

@@ -70,9 +70,27 @@ def _redis_cli(args: list[str]) -> bool:
     return True
 
 
+# Global and common kubectl flags that take the next word as their value (unless written --flag=value):
+# `kubectl -n get delete ns prod` has the verb `delete`, not `get`.
+_KUBECTL_VALUE_FLAGS = frozenset({"-n", "--namespace", "-c", "--container", "-l", "--selector", "-o", "--output",
+                                  "--context", "--cluster", "--user", "-s", "--server", "--token", "--as",
+                                  "--as-group", "--tail", "--since", "--since-time", "--field-selector",
+                                  "--sort-by", "--request-timeout", "--chunk-size"})
+
+
 def _kubectl(args: list[str]) -> bool:
-    verbs = [a for a in args if not a.startswith("-")]
-    if not verbs or verbs[0] not in KUBECTL_READ_VERBS:
+    words = list(args)
+    verb = None
+    while words:
+        word = words.pop(0)
+        if word in _KUBECTL_VALUE_FLAGS:
+            if not words:
+                return False
+            words.pop(0)
+        elif not word.startswith("-"):
+            verb = word
+            break
+    if verb not in KUBECTL_READ_VERBS:
         return False
     return not any(a.startswith(_KUBECTL_BAD_FLAGS) for a in args)
 

@@ -5,21 +5,22 @@ evidence, retrieved runbook excerpts); `explain` fits it into the prompt budget,
 (plus at most one repair call when the answer is not valid JSON for the schema) and validates the
 answer: unknown evidence ids and citations are dropped, and a suggested command survives only if a
 read-only allowlist passes it or a cited runbook quotes it. `triage_enrichment` / `explained_card`
-put the result on the card; when the server is down, slow or the answer unusable, the card says
-"LLM unavailable" / "LLM answer rejected" with the reason and shows the top runbook excerpt.
+put the result on the card as a *hypothesis*, apart from the findings, only when it cites something
+the card shows and the model passed its competence gate; otherwise (server down, answer unusable or
+ungrounded, model not trusted) the card is unchanged except one footer line saying why.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from core.cards import Card
+from core.cards import Card, Hypothesis
 from core.enrichment import Enrichment
-from core.models import Citation, DocRef, Evidence, Finding, Severity, Step, Unavailable
+from core.models import Citation, Evidence, Finding, Step
 from handlers.llm.command_check import command_allowed
 from integrations.llm.budget import Context, Part, fit, shorten
 from integrations.llm.prompts import data_block, render
@@ -31,9 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXPLANATION_CODE = "LLM_EXPLANATION"
-EXCERPT_CODE = "RUNBOOK_EXCERPT"
-LLM_SOURCE = "llm"
+LLM_NOTE = "LLM"  # every footer line the LLM pass writes starts with it
 KNOWLEDGE_SOURCE = "knowledge"  # evidence of retrieved chunks (handlers.enrichers.knowledge.chunk_evidence)
 MAX_DOCUMENTS = 6
 MAX_EVIDENCE_CHARS = 2000
@@ -124,14 +123,17 @@ def answer_schema(evidence_ids: list[str], doc_ids: list[str]) -> dict[str, Any]
         item: dict[str, Any] = {"type": "string", "enum": known} if known else {"type": "string"}
         return {"type": "array", "items": item, "maxItems": most if known else 0}
 
-    # Length bounds keep a rambling small model inside max_tokens, so its JSON is not cut off.
+    # Grammar engines expand each length bound into nested rules (llama-cpp-python gives up, then
+    # crashes, past ~1,000), so only the short fields carry one (tens, not hundreds: commands and
+    # reasons stay short); the cause is prose, bounded by the prompt ("one or two sentences") and
+    # max_tokens, checked by `Answer` after parsing.
     step = {"type": "object", "properties": {"command": {"type": "string", "maxLength": COMMAND_CHARS},
                                              "why": {"type": "string", "maxLength": WHY_CHARS}},
             "required": ["command", "why"], "additionalProperties": False}
     return {
         "type": "object",
         "properties": {
-            "probable_cause": {"type": "string", "minLength": 3, "maxLength": CAUSE_CHARS},
+            "probable_cause": {"type": "string", "minLength": 3},
             "confidence": {"type": "string", "enum": ["low", "medium", "high"]},
             "evidence": ids(evidence_ids, min(6, len(evidence_ids))),
             "next_steps": {"type": "array", "items": step, "maxItems": MAX_STEPS},
@@ -182,7 +184,8 @@ def validate(answer: Answer, inp: ExplainInput) -> Explanation:
             steps.append(step)
     if refused:
         dropped.append(f"{refused} command(s) not read-only-allowlisted nor quoted in a cited runbook")
-    return Explanation(cause=answer.probable_cause.strip(), confidence=answer.confidence, evidence_refs=refs,
+    return Explanation(cause=shorten(answer.probable_cause.strip(), CAUSE_CHARS), confidence=answer.confidence,
+                       evidence_refs=refs,
                        steps=steps, citations=[d.citation for d in cited], dropped=dropped)
 
 
@@ -200,7 +203,6 @@ class ExplainResult(BaseModel):
     generation_s: float = Field(0.0, description="time inside the server's answers")
     cached: bool = False
     trimmed: list[str] = Field(default_factory=list)
-    top_document: Document | None = None
 
 
 def _evidence_part(item: Evidence) -> Part:
@@ -239,8 +241,7 @@ def explain(inp: ExplainInput, client: LLMClient, *, budget_tokens: int, task: s
     # Only what the model was shown may be cited or relied on.
     shown = inp.model_copy(update={"evidence": [e for e in inp.evidence if e.id in {p.key for p in ctx.evidence}],
                                    "documents": [d for d in inp.documents if d.id in kept_docs]})
-    result = ExplainResult(status="rejected", trimmed=trimmed,
-                           top_document=next((d for d in inp.documents if d.text), None))
+    result = ExplainResult(status="rejected", trimmed=trimmed)
     schema = answer_schema([e.id for e in shown.evidence], [d.id for d in shown.documents])
     messages = build_messages(inp, ctx)
     call = structured_call(client, messages, Answer, task=task, schema=schema, schema_name=f"{inp.kind}_explanation")
@@ -257,74 +258,84 @@ def explain(inp: ExplainInput, client: LLMClient, *, budget_tokens: int, task: s
 
 # --- onto the card -------------------------------------------------------------------------------
 
-def has_llm_result(findings: list[Finding], unavailable: list[Unavailable]) -> bool:
-    return any(f.code == EXPLANATION_CODE for f in findings) or any(u.source == LLM_SOURCE for u in unavailable)
+class GateDecision(Protocol):
+    """Whether the model's answers may be shown (handlers.llm.gate), and the footer line when not."""
+
+    @property
+    def show(self) -> bool: ...
+
+    @property
+    def line(self) -> str: ...
 
 
-def _severity(findings: list[Finding], default: Severity) -> Severity:
-    return max((f.severity for f in findings), key=lambda s: s.rank, default=default)
+class ShowAll(BaseModel):
+    """For callers with no gate (tests, `llm.gate: off`)."""
+
+    show: bool = True
+    line: str = ""
 
 
-def result_findings(result: ExplainResult, severity: Severity) -> list[Finding]:
-    """The explanation as the card's first finding, or the top runbook excerpt when there is none."""
-    if result.status == "explained" and result.explanation is not None:
-        exp = result.explanation
-        notes = [f"relies on {', '.join(exp.evidence_refs)}" if exp.evidence_refs else "cites no evidence item"]
-        notes += [f"dropped {d}" for d in exp.dropped]
-        return [Finding(code=EXPLANATION_CODE, severity=severity,
-                        title=f"Probable cause ({exp.confidence} confidence, LLM): {exp.cause}",
-                        explanation="; ".join(notes), evidence_refs=exp.evidence_refs,
-                        docs=[DocRef(title=c.title + (f" › {c.section}" if c.section else ""), url=c.url)
-                              for c in exp.citations])]
-    doc = result.top_document
-    if doc is None:
-        return []
-    label = doc.citation.title + (f" › {doc.citation.section}" if doc.citation.section else "")
-    return [Finding(code=EXCERPT_CODE, severity=Severity.info, title=f"Top runbook: {label}",
-                    explanation=shorten(" ".join(doc.text.split()), EXCERPT_CHARS),
-                    docs=[DocRef(title=label, url=doc.citation.url)])]
+class Placement(BaseModel):
+    """What the LLM pass puts on a card: a hypothesis (or none), the steps it adds, footer lines."""
+
+    hypothesis: Hypothesis | None = None
+    steps: list[Step] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
 
 
-def llm_steps(result: ExplainResult) -> list[Step]:
-    return list(result.explanation.steps) if result.explanation is not None else []
-
-
-def result_unavailable(result: ExplainResult) -> list[Unavailable]:
-    if result.status == "explained":
-        return []
-    return [Unavailable(source=LLM_SOURCE, reason=failure_note(result.status == "unavailable", result.reason))]
-
-
-def footer_note(result: ExplainResult) -> str:
-    """`llm smollm2 (1 call, 2,310 prompt tokens; trimmed: 2 runbook excerpts dropped)`."""
-    details = []
+def cost_note(result: ExplainResult) -> str:
+    """`LLM smollm2: 1 call, 922 + 118 tokens, 4.2 s; trimmed: 2 runbook excerpts dropped`."""
+    name = f"{LLM_NOTE} {result.model}" if result.model else LLM_NOTE
     if result.cached:
-        details.append("cached answer")
+        text = f"{name}: cached answer"
     elif result.calls:
-        details.append(f"{result.calls} call{'s' if result.calls > 1 else ''}, {result.prompt_tokens:,} prompt tokens")
-    if result.trimmed:
-        details.append("trimmed: " + ", ".join(result.trimmed))
-    name = f"llm {result.model}" if result.model else "llm"
-    return f"{name} ({'; '.join(details)})" if details else name
+        text = (f"{name}: {result.calls} call{'s' if result.calls > 1 else ''}, {result.prompt_tokens:,} + "
+                f"{result.completion_tokens:,} tokens, {result.duration_s:.1f} s")
+    else:
+        text = f"{name}: no call made"
+    return text + (f"; trimmed: {', '.join(result.trimmed)}" if result.trimmed else "")
 
 
-def triage_enrichment(enrichment: Enrichment, result: ExplainResult, card: Card) -> Enrichment:
-    """The incident's enrichment with the explanation (or fallback) folded in; the footer's timing
-    entry carries the model and what the budget trimmed."""
+def placement(result: ExplainResult, gate: GateDecision) -> Placement:
+    """The hypothesis only when the answer is valid, cites something the card shows, and the model
+    passed its gate; otherwise one footer line says why the LLM says nothing. Never a finding, never
+    a severity, never a deterministic step removed."""
+    notes = [cost_note(result)] if result.calls or result.cached else []
+    exp = result.explanation
+    if result.status != "explained" or exp is None:
+        return Placement(notes=[*notes, failure_note(result.status == "unavailable", result.reason)])
+    if not exp.evidence_refs and not exp.citations:
+        return Placement(notes=[*notes, "LLM answer not shown: it cited no evidence or runbook on this card"])
+    if not gate.show:
+        return Placement(notes=[*notes, gate.line])
+    notes += [f"LLM answer: dropped {d}" for d in exp.dropped]
+    return Placement(hypothesis=Hypothesis(cause=exp.cause, confidence=exp.confidence,
+                                           evidence_refs=exp.evidence_refs, citations=exp.citations,
+                                           model=result.model),
+                     steps=exp.steps, notes=notes)
+
+
+def has_llm_result(notes: list[str], hypothesis: Hypothesis | None) -> bool:
+    """Whether an LLM pass already ran for this card (a redelivered task must not call again)."""
+    return hypothesis is not None or any(n.startswith(LLM_NOTE) for n in notes)
+
+
+def triage_enrichment(enrichment: Enrichment, result: ExplainResult, gate: GateDecision) -> Enrichment:
+    """The incident's enrichment with the LLM pass folded in: the hypothesis apart, its validated steps
+    after the deterministic ones, its cost and any reason for silence in the footer."""
+    placed = placement(result, gate)
     updated = enrichment.model_copy(deep=True)
-    updated.findings[:0] = result_findings(result, _severity(enrichment.findings, card.severity))
-    # after the deterministic ones: enriched_card lists the findings' steps first, then these
-    updated.steps += [s for s in llm_steps(result) if s not in updated.steps]
-    updated.unavailable += result_unavailable(result)
-    updated.timings_ms[footer_note(result)] = round(result.duration_s * 1000, 1)
+    updated.hypothesis = placed.hypothesis
+    updated.steps += [s for s in placed.steps if s not in updated.steps]
+    updated.notes += placed.notes
     return updated
 
 
-def explained_card(card: Card, result: ExplainResult) -> Card:
-    """A finished diagnosis card with the explanation (or fallback) added."""
-    findings = result_findings(result, _severity(card.findings, card.severity)) + card.findings
-    steps = card.steps + [s for s in llm_steps(result) if s not in card.steps]
+def explained_card(card: Card, result: ExplainResult, gate: GateDecision) -> Card:
+    """A finished diagnosis card with the LLM pass added (its findings and steps untouched)."""
+    placed = placement(result, gate)
     return card.model_copy(update={
-        "findings": findings, "steps": steps, "unavailable": card.unavailable + result_unavailable(result),
-        "footer": f"{card.footer} · {footer_note(result)} {result.duration_s:.1f} s",
+        "hypothesis": placed.hypothesis,
+        "steps": card.steps + [s for s in placed.steps if s not in card.steps],
+        "footer": " · ".join([card.footer, *placed.notes]),
     })

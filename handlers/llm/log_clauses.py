@@ -9,12 +9,12 @@ answer, and the card keeps the deterministic query and says what was not underst
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from integrations.llm.prompts import data_block, render
-from integrations.llm.structured import structured_call
+from integrations.llm.structured import clip, structured_call
 from integrations.opensearch.dsl import add_clauses
 from integrations.opensearch.mapping import IndexSchema
 from integrations.opensearch.validate import validate_search
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 MAX_CLAUSES = 5
 MAX_FIELDS_SHOWN = 200
+VALUE_CHARS = 100  # a term, phrase or prefix; the schema's bound (grammar-cheap: tens, not hundreds)
+BOUND_CHARS = 40  # a range bound: a number, a date, an IP
+UNDERSTOOD_CHARS = 400  # prose: cut after parsing, not bounded in the schema
 TASK = "qa"
 OPS = ("term", "match_phrase", "prefix", "range", "exists")
 Op = Literal["term", "match_phrase", "prefix", "range", "exists"]
@@ -40,7 +43,7 @@ class LLMClause(BaseModel):
 
 class LLMClauses(BaseModel):
     clauses: list[LLMClause] = Field(default_factory=list, max_length=MAX_CLAUSES)
-    understood: str = Field("", max_length=400)
+    understood: Annotated[str, BeforeValidator(clip(UNDERSTOOD_CHARS))] = ""
 
 
 class LLMTranslation(BaseModel):
@@ -52,14 +55,15 @@ class LLMTranslation(BaseModel):
 
 
 def clauses_schema(fields: list[str]) -> dict[str, Any]:
+    """Small bounds only (grammar engines expand each into rules); `understood` is cut after parsing."""
     clause = {"type": "object", "properties": {
         "field": {"type": "string", "enum": fields}, "op": {"type": "string", "enum": list(OPS)},
-        "value": {"type": "string", "maxLength": 200}, "gte": {"type": "string", "maxLength": 40},
-        "lte": {"type": "string", "maxLength": 40}, "exclude": {"type": "boolean"}},
+        "value": {"type": "string", "maxLength": VALUE_CHARS}, "gte": {"type": "string", "maxLength": BOUND_CHARS},
+        "lte": {"type": "string", "maxLength": BOUND_CHARS}, "exclude": {"type": "boolean"}},
         "required": ["field", "op", "value", "gte", "lte", "exclude"], "additionalProperties": False}
     return {"type": "object", "properties": {
         "clauses": {"type": "array", "items": clause, "maxItems": MAX_CLAUSES},
-        "understood": {"type": "string", "maxLength": 400}},
+        "understood": {"type": "string"}},
         "required": ["clauses", "understood"], "additionalProperties": False}
 
 

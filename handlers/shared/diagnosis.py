@@ -8,7 +8,9 @@ import re
 from collections.abc import Iterable
 
 from core.cards import Card, CardKind, CardStatus
-from core.models import Citation, Severity, Step, Unavailable
+from core.events import AlertGroup
+from core.models import Citation, Finding, Severity, Step, Unavailable
+from handlers.triage import severity_of
 from knowledge.service import KnowledgeNeeds
 
 log = logging.getLogger(__name__)
@@ -53,3 +55,15 @@ def unavailable_card(system: str, target: str, reason: str) -> Card:
 
 def usage_card(command: str, usage: str, message: str = "") -> Card:
     return Card(kind=CardKind.help, status=CardStatus.done, title=command, summary=message, text=usage)
+
+
+def unreachable_finding(code: str, subject: str, reason: str, evidence_id: str, group: AlertGroup,
+                        steps: list[Step]) -> Finding:
+    """The system an alert is about does not answer: that is the first thing the on-call engineer must
+    know, so it is a finding with steps (at least `error`, or the alert's own severity), not only an
+    "unavailable" line."""
+    severity = max(Severity.error, severity_of(group), key=lambda s: s.rank)
+    return Finding(code=code, severity=severity, title=f"{subject} does not answer opsbot",
+                   explanation=f"{reason}. The system this alert is about refused or timed out a read-only "
+                               "connection: check that it runs and is reachable before anything else.",
+                   evidence_refs=[evidence_id], steps=steps)

@@ -8,6 +8,8 @@ Every server speaks /v1/chat/completions, but they disagree on the details:
 - Token limit: OpenAI wants `max_completion_tokens`; llama-cpp-python ignores that and honours only
   `max_tokens` (which every other server accepts too).
 `auto` asks /v1/models who owns the models; an unknown server gets plain JSON mode (validated after).
+A server that rejects a schema (or crashes on it) gets plain JSON mode for that schema from then on
+(`json_mode=True`, decided by the client; the prompt carries the schema, the answer is validated).
 """
 
 from __future__ import annotations
@@ -79,8 +81,15 @@ def structured_output(flavour: Resolved, schema: dict[str, Any], name: str) -> d
     return FLAVOURS.get(flavour, FLAVOURS["generic"]).response_format(schema, name)
 
 
+def carries_schema(response_format: dict[str, Any] | None) -> bool:
+    """Whether a `response_format` asks the server to enforce a schema (more than plain JSON mode)."""
+    return response_format is not None and response_format != _json_mode({}, "")
+
+
 def request_shape(flavour: Resolved, *, schema: dict[str, Any] | None, max_tokens: int,
-                  name: str = "answer") -> RequestShape:
+                  name: str = "answer", json_mode: bool = False) -> RequestShape:
+    """The request fields for `flavour`; `json_mode` sends plain JSON mode instead of the schema (the
+    generic flavour's shape) and keeps the flavour's token-limit field."""
     spec = FLAVOURS.get(flavour, FLAVOURS["generic"])
     shape = RequestShape()
     if spec.limit_as_max_completion_tokens:
@@ -88,7 +97,8 @@ def request_shape(flavour: Resolved, *, schema: dict[str, Any] | None, max_token
     else:
         shape.extra_body["max_tokens"] = max_tokens
     if schema is not None:
-        shape.extra_body["response_format"] = spec.response_format(schema, name)
+        form = FLAVOURS["generic"].response_format if json_mode else spec.response_format
+        shape.extra_body["response_format"] = form(schema, name)
     return shape
 
 

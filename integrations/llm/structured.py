@@ -2,12 +2,18 @@
 
 Every card kind that asks the LLM (triage and diagnosis explanations, /ask answers) goes through
 `structured_call`, so "one bounded call, JSON checked, one repair" holds in one place.
+
+The schemas sent stay small for grammar engines: llama.cpp expands every `maxLength`/`maxItems` into
+nested grammar rules, and llama-cpp-python 0.3.36 fails to parse (then segfaults) past ~1,000 for one
+string. Only short identifier-like fields carry bounds, at most `MAX_SCHEMA_BOUND`; prose fields are
+bounded by the prompt and max_tokens and cut after parsing (`clip`), never rejected for length.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
@@ -20,6 +26,20 @@ if TYPE_CHECKING:
 
 T = TypeVar("T", bound=BaseModel)
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.MULTILINE)
+# The largest minLength/maxLength/minItems/maxItems a schema may carry (ten times under the ~1,000
+# at which llama-cpp-python's grammar parser gives up); tests/contract/test_llm_schema_fallback.py
+# checks every schema the project sends.
+MAX_SCHEMA_BOUND = 100
+
+
+def clip(chars: int, mark: str = "…") -> Callable[[Any], Any]:
+    """A `BeforeValidator` body: a string longer than `chars` is cut to `chars` (ending in `mark`),
+    not rejected."""
+    def cut(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > chars:
+            return value[: chars - len(mark)] + mark
+        return value
+    return cut
 
 
 def parse_json_object(text: str, model: type[T]) -> T:

@@ -44,6 +44,7 @@ ALLOWED: dict[tuple[str, str | None], Callable[[list[str]], bool]] = {
     ("CONFIG", "GET"): lambda rest: len(rest) == 1 and rest[0].lower() in CONFIG_GET_PARAMS,
     ("ROLE", None): _no_args,
     ("DBSIZE", None): _no_args,
+    ("PING", None): _no_args,
 }
 _WITH_SUBCOMMAND = frozenset(name for name, sub in ALLOWED if sub is not None)
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -20,6 +19,7 @@ from integrations.ceph.allowlist import CommandRefused, check_command
 from integrations.ceph.config import CephCluster
 from integrations.ceph.transports import CephUnavailable, RestfulTransport, collect
 from tests.support.paths import TEST_DATA
+from tests.support.servers import handler_server
 
 DATA = TEST_DATA / "ceph"
 KEY = "0f1e2d3c-opsbot-key"
@@ -58,12 +58,8 @@ class _Restful(BaseHTTPRequestHandler):
 @pytest.fixture
 def restful_url() -> Iterator[str]:
     _Restful.received = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Restful)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with handler_server(_Restful) as url:
+        yield url
 
 
 def _cluster(url: str, key: str = KEY) -> CephCluster:

@@ -17,6 +17,8 @@ from integrations.llm.client import estimate_tokens
 from tests.support.explain_inputs import make_answer, make_card, make_client, make_enrichment
 from tests.support.fakes.openai_api import FakeOpenAI
 
+SHOW = explain.ShowAll()
+
 
 @pytest.fixture
 def fake() -> Iterator[FakeOpenAI]:
@@ -71,10 +73,11 @@ def test_still_invalid_after_repair_is_rejected(fake: FakeOpenAI) -> None:
     assert result.status == "rejected" and result.calls == 2
     assert len(fake.chat_requests()) == 2  # never a third call
     assert "after one repair attempt" in result.reason
-    card = enriched_card(make_card(), explain.triage_enrichment(make_enrichment(), result, make_card()))
-    assert any(u.reason.startswith("LLM answer rejected: ") for u in card.unavailable)
-    excerpt = next(f for f in card.findings if f.code == explain.EXCERPT_CODE)
-    assert "redis-cli --bigkeys" in excerpt.explanation  # the top runbook excerpt stands in
+    before = enriched_card(make_card(), make_enrichment())
+    card = enriched_card(make_card(), explain.triage_enrichment(make_enrichment(), result, SHOW))
+    assert "LLM answer rejected: " in card.footer  # one footer line, nothing else changes
+    assert card.hypothesis is None
+    assert card.model_copy(update={"footer": before.footer}) == before
 
 
 def test_unknown_ids_and_disallowed_commands_are_dropped(fake: FakeOpenAI) -> None:
@@ -110,10 +113,10 @@ def test_server_500_gives_the_fallback_card(fake: FakeOpenAI) -> None:
     fake.fail_next("/chat/completions", 500, {"error": {"message": "boom"}})
     result = _explain(fake)
     assert result.status == "unavailable" and "HTTP 500" in result.reason
-    card = enriched_card(make_card(), explain.triage_enrichment(make_enrichment(), result, make_card()))
-    assert next(u.reason for u in card.unavailable if u.source == "llm").startswith("LLM unavailable: HTTP 500")
-    assert card.findings[0].code == "OUT_OF_MEMORY"  # the deterministic findings stay first
-    assert any(f.code == explain.EXCERPT_CODE for f in card.findings)
+    card = enriched_card(make_card(), explain.triage_enrichment(make_enrichment(), result, SHOW))
+    assert "LLM unavailable: HTTP 500" in card.footer
+    assert card.findings[0].code == "OUT_OF_MEMORY"  # the deterministic findings stay
+    assert card.hypothesis is None and not card.unavailable
 
 
 def test_hanging_server_gives_the_fallback(fake: FakeOpenAI) -> None:
@@ -125,14 +128,32 @@ def test_hanging_server_gives_the_fallback(fake: FakeOpenAI) -> None:
 def test_explained_card_shows_cause_steps_and_footer(fake: FakeOpenAI) -> None:
     fake.answers = [make_answer(next_steps=[{"command": "redis-cli --bigkeys -i 0.1", "why": "find big keys"}])]
     result = _explain(fake)
-    card = enriched_card(make_card(), explain.triage_enrichment(make_enrichment(), result, make_card()))
-    first = card.findings[0]
-    assert first.code == explain.EXPLANATION_CODE and first.severity is Severity.critical
-    assert first.title.startswith("Probable cause (medium confidence, LLM): maxmemory is reached")
+    enrichment = explain.triage_enrichment(make_enrichment(), result, SHOW)
+    card = enriched_card(make_card(), enrichment)
+    assert card.hypothesis is not None and card.hypothesis.cause.startswith("maxmemory is reached")
+    assert card.hypothesis.confidence == "medium" and card.hypothesis.evidence_refs
+    assert [f.code for f in card.findings] == ["OUT_OF_MEMORY"]  # the hypothesis is not a finding
     assert Step(command="redis-cli --bigkeys -i 0.1", why="find big keys") in card.steps
     assert card.steps[0].command == "redis-cli INFO memory"  # the deterministic steps come first
-    assert "llm fake-model (1 call," in card.footer
-    assert explain.has_llm_result(card.findings, card.unavailable)
+    assert "LLM fake-model: 1 call, " in card.footer and " tokens, " in card.footer
+    assert explain.has_llm_result(enrichment.notes, enrichment.hypothesis)
+
+
+def test_a_model_below_its_gate_adds_only_a_footer_line(fake: FakeOpenAI) -> None:
+    fake.answers = [make_answer(next_steps=[{"command": "redis-cli --bigkeys -i 0.1", "why": "find big keys"}])]
+    result = _explain(fake)
+    hidden = explain.ShowAll(show=False, line="LLM hypothesis hidden: fake-model scored 0.10 < 0.70")
+    card = enriched_card(make_card(), explain.triage_enrichment(make_enrichment(), result, hidden))
+    before = enriched_card(make_card(), make_enrichment())
+    assert card.hypothesis is None and card.steps == before.steps and card.findings == before.findings
+    assert card.footer.endswith("LLM hypothesis hidden: fake-model scored 0.10 < 0.70")
+
+
+def test_an_answer_citing_nothing_on_the_card_is_not_shown(fake: FakeOpenAI) -> None:
+    fake.answers = [make_answer(evidence=["made-up:1"], citations=["doc:9"])]
+    card = enriched_card(make_card(), explain.triage_enrichment(make_enrichment(), _explain(fake), SHOW))
+    assert card.hypothesis is None
+    assert "cited no evidence or runbook on this card" in card.footer
 
 
 def test_budget_trims_least_relevant_first_and_the_footer_says_so(fake: FakeOpenAI) -> None:
@@ -147,7 +168,7 @@ def test_budget_trims_least_relevant_first_and_the_footer_says_so(fake: FakeOpen
     assert 'id="redis:cache"' in user  # evidence the findings rely on stays
     schema = fake.chat_requests()[0]["response_format"]["json_schema"]["schema"]
     assert "doc:6" not in schema["properties"]["citations"]["items"]["enum"]  # cannot cite what was not shown
-    assert "trimmed: " in explain.footer_note(result)
+    assert "trimmed: " in explain.cost_note(result)
 
 
 def test_diagnosis_card_explained_in_place(fake: FakeOpenAI) -> None:
@@ -158,9 +179,9 @@ def test_diagnosis_card_explained_in_place(fake: FakeOpenAI) -> None:
                 findings=[Finding(code="OOM", title="Out of memory", evidence_refs=["redis:pasted"])])
     result = explain.explain(explain.diagnosis_input(card, "Redis instance"), make_client(fake), budget_tokens=3000,
                              task="diagnosis")
-    updated = explain.explained_card(card, result)
-    assert updated.findings[0].code == explain.EXPLANATION_CODE
-    assert updated.findings[0].evidence_refs == ["redis:pasted"]
+    updated = explain.explained_card(card, result, SHOW)
+    assert updated.findings == card.findings
+    assert updated.hypothesis is not None and updated.hypothesis.evidence_refs == ["redis:pasted"]
     assert updated.steps[-1].command == "redis-cli MEMORY STATS"
-    assert updated.footer.startswith("redis diagnosis · pasted output · llm fake-model")
+    assert updated.footer.startswith("redis diagnosis · pasted output · LLM fake-model")
     assert "Redis instance" in fake.chat_requests()[0]["messages"][0]["content"]

@@ -4,9 +4,8 @@ format). The embedded all-MiniLM-L6-v2 for real: tests/integration/test_knowledg
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,6 +18,7 @@ from knowledge.ingest import Ingestor, IngestSource
 from knowledge.retrieval import Retriever
 from tests.support.embedders import HashEmbedder
 from tests.support.paths import TEST_DATA
+from tests.support.servers import handler_server
 
 DATA = TEST_DATA / "knowledge"
 
@@ -58,12 +58,8 @@ class FakeEmbeddingsHandler(BaseHTTPRequestHandler):
 def embeddings_server() -> Iterator[str]:
     FakeEmbeddingsHandler.requests = []
     FakeEmbeddingsHandler.fail_with = None
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeEmbeddingsHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with handler_server(FakeEmbeddingsHandler) as url:
+        yield url
 
 
 def test_openai_provider_batches_orders_and_learns_the_dimension(embeddings_server: str) -> None:

@@ -15,13 +15,7 @@ from tests.support.paths import TEST_DATA
 from tests.support.stack import REPO
 
 DATA = TEST_DATA / "ceph"
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("OPSBOT_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("without_opsbot_env")
 
 
 def _cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -1,6 +1,7 @@
 """The explanation step in the running bot (real web + worker on Redis, fake OpenAI-compatible LLM):
-alert cards and /redis diagnosis cards are explained in place with exactly one call, and the card
-still updates, saying why, when the LLM fails or hangs."""
+alert cards and /ceph diagnosis cards get exactly one call, updated in place; a grounded answer is a
+hypothesis apart from the findings, anything else (ungrounded, failed, hung) one footer line. The
+competence gate is off here (its own tests cover it): this is about the plumbing."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def stack(redis_url: str, tmp_path_factory: pytest.TempPathFactory, llm: FakeOpe
     redis_lib.Redis.from_url(redis_url).flushall()
     # No answer cache: every test's alert has the same content (the cache has its own tests).
     env = {"OPSBOT_LLM__URL": llm.api_url, "OPSBOT_LLM__TIMEOUT_S": json.dumps({"triage": 2, "diagnosis": 2}),
-           "OPSBOT_LLM__CACHE_TTL_S": "0",
+           "OPSBOT_LLM__CACHE_TTL_S": "0", "OPSBOT_LLM__GATE": "off",
            "OPSBOT_CONSOLE__ENABLED": "on", "OPSBOT_KNOWLEDGE__BUNDLED_RUNBOOKS": "false",
            "OPSBOT_SLACK__BOT_TOKEN": slack_api.BOT_TOKEN, "OPSBOT_SLACK__API_URL": slack.api_url,
            "OPSBOT_SLACK__SIGNING_SECRET": SLACK_SIGNING_SECRET}
@@ -85,13 +86,11 @@ def test_alert_card_is_explained_in_place_with_one_call(stack: BotStack, llm: Fa
                                                         firing_payload: dict[str, Any]) -> None:
     since, calls = len(stack.card_events()), len(llm.chat_requests())
     _fire(stack, firing_payload)
-    card = _wait_card(stack, since, lambda c: any(f["code"] == "LLM_EXPLANATION" for f in c["findings"]),
-                      "explained card")
-    assert card["findings"][0]["title"].startswith("Probable cause (low confidence, LLM): The pod runs out")
+    card = _wait_card(stack, since, lambda c: "LLM fake-8b: 1 call" in c["footer"], "card after the LLM pass")
+    # Nothing on this card to cite (no evidence source, no runbook): the answer is not shown.
+    assert card["hypothesis"] is None and "cited no evidence or runbook on this card" in card["footer"]
     commands = [s["command"] for s in card["steps"]]
-    assert "kubectl describe pod checkout -n shop" in commands
-    assert "kubectl delete pod checkout -n shop" not in commands  # not read-only: dropped
-    assert "llm fake-8b (1 call" in card["footer"]
+    assert "kubectl delete pod checkout -n shop" not in commands
     events = stack.card_events()[since:]
     assert len([e for e in events if e["action"] == "post"]) == 1  # one card, updated in place
     assert len(llm.chat_requests()) - calls == 1  # exactly one LLM call per alert group
@@ -109,19 +108,16 @@ def test_llm_error_still_updates_the_card(stack: BotStack, llm: FakeOpenAI, firi
     since = len(stack.card_events())
     llm.fail_next("/chat/completions", 500, {"error": {"message": "CUDA out of memory"}})
     _fire(stack, firing_payload)
-    card = _wait_card(stack, since, lambda c: any(u["source"] == "llm" for u in c["unavailable"]), "fallback card")
-    reason = next(u["reason"] for u in card["unavailable"] if u["source"] == "llm")
-    assert reason.startswith("LLM unavailable: HTTP 500")
-    assert card["footer"].startswith("triaged")
+    card = _wait_card(stack, since, lambda c: "LLM unavailable: HTTP 500" in c["footer"], "fallback card")
+    assert card["footer"].startswith("triaged") and card["hypothesis"] is None
 
 
 def test_hanging_llm_still_updates_the_card(stack: BotStack, llm: FakeOpenAI, firing_payload: dict[str, Any]) -> None:
     since = len(stack.card_events())
     llm.delay_s = 6
     _fire(stack, firing_payload)
-    card = _wait_card(stack, since, lambda c: any(u["source"] == "llm" for u in c["unavailable"]), "fallback card")
-    reason = next(u["reason"] for u in card["unavailable"] if u["source"] == "llm")
-    assert reason == "LLM unavailable: no answer within 2 s"
+    card = _wait_card(stack, since, lambda c: "LLM unavailable: no answer within 2 s" in c["footer"], "fallback card")
+    assert card["hypothesis"] is None
 
 
 def test_ceph_diagnosis_card_is_explained(stack: BotStack, llm: FakeOpenAI, slack: FakeSlack) -> None:
@@ -138,8 +134,9 @@ def test_ceph_diagnosis_card_is_explained(stack: BotStack, llm: FakeOpenAI, slac
         posted = [p for p in slack.posts if p.get("channel") == "C0STORAGE"]
         return json.dumps(slack.messages[("C0STORAGE", posted[0]["ts"])]) if posted else ""
 
-    wait_until(lambda: "Probable cause" in text() and "OSD_DOWN" in text(), timeout=40,
-               what="explained ceph diagnosis")
+    wait_until(lambda: "osd.3 is down and its PGs" in text() and "OSD_DOWN" in text(), timeout=40,
+               what="ceph diagnosis with its hypothesis")
+    assert "Hypothesis (LLM, not a finding)" in text()
     assert "ceph osd tree" in text() and "ceph osd out 3" not in text()
     assert len([p for p in slack.posts if p.get("channel") == "C0STORAGE"]) == 1
     assert "Ceph cluster" in llm.chat_requests()[-1]["messages"][0]["content"]

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 from typer.testing import CliRunner
 
 from core.events import Command, parse_alert_group
@@ -24,7 +23,7 @@ from integrations.ceph.analyzer import CephDiagnosis
 from integrations.ceph.config import CephCluster as ClusterConfig
 from integrations.ceph.config import CephDiagnosisSettings
 from tests.support.ceph_cluster import CephCluster, ceph_cluster, rados_importable
-from tests.support.servers import alertmanager_server, free_port, prometheus_server
+from tests.support.servers import alertmanager_server, prometheus_server, webhook_queue
 
 TRANSPORTS = ("cli", "dashboard", "rados")
 
@@ -156,18 +155,6 @@ async def test_osd_killed_live_and_alert_triage(ceph: CephCluster, config: CephD
                                                 tmp_path: Path) -> None:
     """Kill osd.2: OSD_DOWN, OSD_HOST_DOWN, PG_DEGRADED through every transport; meanwhile the mgr
     prometheus module -> Prometheus rule -> Alertmanager -> webhook -> triage card with Ceph findings."""
-    received: asyncio.Queue[bytes] = asyncio.Queue()
-
-    async def webhook(request: web.Request) -> web.Response:
-        await received.put(await request.read())
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
     (tmp_path / "am").mkdir()
     (tmp_path / "prom").mkdir()
     prom_config = f"""
@@ -188,8 +175,8 @@ groups:
         labels: {severity: warning}
         annotations: {summary: Ceph is in the WARNING state}
 """
-    try:
-        with alertmanager_server(tmp_path / "am", f"http://127.0.0.1:{port}/webhook") as am, \
+    async with webhook_queue("/webhook") as (webhook_url, received):
+        with alertmanager_server(tmp_path / "am", webhook_url) as am, \
                 prometheus_server(tmp_path / "prom", prom_config.replace("AM", am.url.removeprefix("http://")),
                                   rules):
             pid = ceph.osd_pid(2)
@@ -231,8 +218,6 @@ groups:
                 ceph.start_osd(2)
                 assert ceph.osd_pid(2) != pid
         await asyncio.to_thread(wait_codes, ceph, set(), {"OSD_DOWN", "PG_DEGRADED"}, 60)
-    finally:
-        await runner.cleanup()
 
 
 async def _firing(received: asyncio.Queue[bytes]) -> bytes:

@@ -26,4 +26,4 @@ def test_cached_answer_makes_no_second_call(fake: FakeOpenAI, clean_redis: redis
     second = explain.explain(inp, client, budget_tokens=3000, task="triage")
     assert first.status == second.status == "explained"
     assert len(fake.chat_requests()) == 1
-    assert second.cached and "cached answer" in explain.footer_note(second)
+    assert second.cached and "cached answer" in explain.cost_note(second)

@@ -6,19 +6,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli.main import app
 from bot.config import load_settings
 from handlers.enrichers.knowledge import SEEN_BEFORE, KnowledgeEnricher
 from handlers.enrichers.registry import build_enrichers
 from handlers.triage import enrich, enriched_card, first_card
 from knowledge import service
+from tests.support.cli import opsbot
 from tests.support.knowledge_alerts import webhook
 from tests.support.paths import TEST_DATA
 
@@ -26,22 +23,9 @@ if importlib.util.find_spec("sentence_transformers") is None:  # looked up, not 
     pytest.skip("the 'knowledge' extra is not installed", allow_module_level=True)
 
 DATA = TEST_DATA / "knowledge"
-runner = CliRunner()
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("OPSBOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("OPSBOT_CONFIG", raising=False)
-    yield tmp_path / "data"
-    service.close_all()
-
-
-def opsbot(*args: str, input: str | None = None) -> Any:
-    return runner.invoke(app, list(args), input=input)
-
-
-def test_ingest_search_stats_and_incremental_reingest(data_dir: Path, tmp_path: Path) -> None:
+def test_ingest_search_stats_and_incremental_reingest(knowledge_data_dir: Path, tmp_path: Path) -> None:
     corpus = tmp_path / "kb"
     shutil.copytree(DATA, corpus)
     result = opsbot("knowledge", "ingest", str(corpus / "runbooks"), str(corpus / "docs"), "--doc-type", "runbook")
@@ -78,13 +62,13 @@ def test_ingest_search_stats_and_incremental_reingest(data_dir: Path, tmp_path: 
     assert "chunks in 6 files" in opsbot("knowledge", "stats").stdout
 
 
-def test_search_on_an_empty_index_prints_nothing_found(data_dir: Path) -> None:
+def test_search_on_an_empty_index_prints_nothing_found(knowledge_data_dir: Path) -> None:
     result = opsbot("knowledge", "search", "anything")
     assert result.exit_code == 0 and "no results" in result.stdout
 
 
 def test_triage_card_cites_bundled_runbook_and_similar_postmortem(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    knowledge_data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folders = [{"path": str(DATA / "postmortems"), "doc_type": "postmortem"}]
     monkeypatch.setenv("OPSBOT_KNOWLEDGE__FOLDERS", json.dumps(folders))

@@ -6,23 +6,12 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli.main import app
+from tests.support.cli import redis_diagnose as diagnose
 from tests.support.redis_states import client_of, server_in
 from tests.support.servers import Proc
 
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _no_config_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OPSBOT_CONFIG", raising=False)
-
-
-def diagnose(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["redis", "diagnose", *args])
-    return result.exit_code, result.stdout, result.stderr
+pytestmark = pytest.mark.usefixtures("without_opsbot_config")
 
 
 @pytest.fixture(scope="module")

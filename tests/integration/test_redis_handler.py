@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from core.events import AlertGroup, parse_alert_group
 from handlers.enrichers.registry import build_enrichers
@@ -17,7 +16,7 @@ from handlers.redis import handle_command
 from handlers.triage import enrich, enriched_card, first_card
 from tests.support.redis_commands import command, settings_for
 from tests.support.redis_states import client_of, info, running, server_in
-from tests.support.servers import Proc, alertmanager_server, free_port, post_alerts, wait_until
+from tests.support.servers import Proc, alertmanager_server, free_port, post_alerts, wait_until, webhook_queue
 
 
 @pytest.fixture(scope="module")
@@ -51,20 +50,8 @@ def test_live_command_with_focus(oom_server: Proc) -> None:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[str, asyncio.Queue[bytes]]]:
-    received: asyncio.Queue[bytes] = asyncio.Queue()
-
-    async def hook(request: web.Request) -> web.Response:
-        await received.put(await request.read())
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/hook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}/hook", received
-    await runner.cleanup()
+    async with webhook_queue("/hook") as hook:
+        yield hook
 
 
 def redis_alert(name: str, instance: str) -> dict[str, Any]:
@@ -108,9 +95,10 @@ async def test_redis_alert_gets_live_diagnosis(receiver: tuple[str, asyncio.Queu
     assert "redis" in oom_card.footer and oom_card.unavailable == []
 
     enrichment = enrich(down_group, enrichers, per_source_s=5, total_s=8)
-    assert enrichment.findings == [] and enrichment.evidence[0].error
+    assert [f.code for f in enrichment.findings] == ["REDIS_UNREACHABLE"] and enrichment.evidence[0].error
     down_card = enriched_card(first_card(down_group), enrichment)
     assert down_card.unavailable[0].source == "redis:sessions"
+    assert down_card.findings[0].steps and "PING" in down_card.findings[0].steps[0].command
     assert "onnect" in down_card.unavailable[0].reason
 
     assert not any(e.applies(other_group) for e in enrichers)

@@ -18,7 +18,7 @@ from typing import Any
 import redis
 
 from integrations.redis.config import RedisInstance
-from tests.support.servers import Proc, redis_server, require_binary, wait_until
+from tests.support.servers import Proc, redis_ping, redis_server, require_binary, wait_until
 
 
 def instance_of(server: Proc) -> RedisInstance:
@@ -87,9 +87,7 @@ def blocked_clients(server: Proc, count: int, key: str = "jobs:queue") -> Iterat
 
 def try_connect(port: int) -> bool:
     """Open a connection and send PING; False when the server refused it (maxclients)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
-        sock.sendall(b"PING\r\n")
-        return sock.recv(64).startswith(b"+PONG")
+    return redis_ping(port, timeout=2)
 
 
 @contextlib.contextmanager

@@ -1,25 +1,31 @@
 """Start real servers (redis-server, Valkey, Prometheus, Alertmanager) for tests on free loopback ports.
 
 Each helper is a context manager that starts the process in a temporary directory, waits until it
-answers, and stops it (and removes its files) on exit.
+answers, and stops it (and removes its files) on exit. Also in-process servers on loopback: a stdlib
+HTTP handler on a thread (`handler_server`) and a webhook receiver that queues what it is sent
+(`webhook_queue`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 
 def free_port() -> int:
@@ -98,8 +104,8 @@ def _running(cmd: list[str], url: str, port: int, workdir: Path, ready: Callable
         log.close()
 
 
-def redis_ping(port: int) -> bool:
-    with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+def redis_ping(port: int, timeout: float = 1) -> bool:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         sock.sendall(b"PING\r\n")
         return sock.recv(16).startswith(b"+PONG")
 
@@ -163,3 +169,38 @@ receivers:
 def post_alerts(alertmanager_url: str, alerts: list[dict[str, Any]]) -> None:
     """Push alerts straight into Alertmanager's v2 API (what Prometheus does)."""
     http_json(f"{alertmanager_url}/api/v2/alerts", alerts)
+
+
+@contextlib.contextmanager
+def handler_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` served by a ThreadingHTTPServer on a free loopback port, on a daemon thread; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.asynccontextmanager
+async def webhook_queue(path: str) -> AsyncIterator[tuple[str, asyncio.Queue[bytes]]]:
+    """An aiohttp server on a free loopback port that answers POST `path` with "ok" and queues each body
+    (what Alertmanager's webhook receiver is sent); yields the webhook's URL and the queue."""
+    received: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def hook(request: web.Request) -> web.Response:
+        await received.put(await request.read())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post(path, hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        yield f"http://127.0.0.1:{port}{path}", received
+    finally:
+        await runner.cleanup()

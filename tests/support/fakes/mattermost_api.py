@@ -84,6 +84,12 @@ class FakeMattermost(FakeServer):
                 return json_response(channel)
         return app_error(404, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
 
+    def _refused_post(self, request: web.Request) -> web.Response | None:
+        """The error for a post create or patch without a valid token or with an invalid body; None when fine."""
+        if not self._authorized(request):
+            return self._unauthorized()
+        return self._invalid_post(request[BODY])
+
     def _invalid_post(self, body: Any) -> web.Response | None:
         if not isinstance(body, dict):
             return app_error(400, "api.context.invalid_body_param.app_error", "Invalid or missing post.")
@@ -95,11 +101,9 @@ class FakeMattermost(FakeServer):
         return None
 
     async def _create_post(self, request: web.Request) -> web.Response:
-        if not self._authorized(request):
-            return self._unauthorized()
-        body = request[BODY]
-        if error := self._invalid_post(body):
+        if error := self._refused_post(request):
             return error
+        body = request[BODY]
         channel_id = body.get("channel_id", "")
         if channel_id not in {c["id"] for c in self.channels.values()}:
             return app_error(403, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
@@ -120,11 +124,9 @@ class FakeMattermost(FakeServer):
         return json_response(post, status=201)
 
     async def _patch_post(self, request: web.Request) -> web.Response:
-        if not self._authorized(request):
-            return self._unauthorized()
-        body = request[BODY]
-        if error := self._invalid_post(body):
+        if error := self._refused_post(request):
             return error
+        body = request[BODY]
         with self._state_lock:
             post = self.posts.get(request.match_info["post_id"])
             if post is None:

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
-from typer.testing import CliRunner
-
-from bot.cli.main import app
 from bot.config import load_settings
 from handlers.enrichers.knowledge import alert_query, knowledge_enricher
-from knowledge import service
+from tests.support.cli import opsbot
 from tests.support.knowledge_alerts import webhook
 from tests.support.paths import TEST_DATA
 
 DATA = TEST_DATA / "knowledge"
-runner = CliRunner()
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("OPSBOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("OPSBOT_CONFIG", raising=False)
-    yield tmp_path / "data"
-    service.close_all()
-
-
-def opsbot(*args: str, input: str | None = None) -> Any:
-    return runner.invoke(app, list(args), input=input)
-
-
-def test_cli_errors_are_one_line_and_exit_2(data_dir: Path) -> None:
+def test_cli_errors_are_one_line_and_exit_2(knowledge_data_dir: Path) -> None:
     for args, message in [
         (["knowledge", "ingest", "/nonexistent/kb"], "/nonexistent/kb: no such file or directory"),
         (["knowledge", "ingest", str(DATA), "--doc-type", "wiki"], "--doc-type 'wiki'"),
@@ -52,5 +33,5 @@ def test_alert_query_takes_name_texts_labels_and_expression() -> None:
     assert query.keys() == ["kubepodcrashlooping"]
 
 
-def test_no_enricher_before_anything_is_ingested(data_dir: Path) -> None:
+def test_no_enricher_before_anything_is_ingested(knowledge_data_dir: Path) -> None:
     assert knowledge_enricher(load_settings()) is None

@@ -6,24 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli.main import app
+from tests.support.cli import opsbot
+from tests.support.cli import redis_diagnose as diagnose
 from tests.support.paths import TEST_DATA
 from tests.support.servers import free_port
 
 DATA = TEST_DATA / "redis"
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _no_config_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OPSBOT_CONFIG", raising=False)
-
-
-def diagnose(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["redis", "diagnose", *args])
-    return result.exit_code, result.stdout, result.stderr
+pytestmark = pytest.mark.usefixtures("without_opsbot_config")
 
 
 def test_saved_output_to_json() -> None:
@@ -41,8 +31,7 @@ def test_saved_output_to_json() -> None:
 
 
 def test_slowlog_from_stdin() -> None:
-    result = runner.invoke(app, ["redis", "diagnose", "--slowlog", "-", "--json"],
-                           input=(DATA / "slowlog-7.0.txt").read_text())
+    result = opsbot("redis", "diagnose", "--slowlog", "-", "--json", input=(DATA / "slowlog-7.0.txt").read_text())
     assert result.exit_code == 0 and json.loads(result.stdout)["primary"] == "KEYS_IN_SLOWLOG"
 
 

@@ -4,7 +4,6 @@ as a process is in tests/e2e/test_ceph_cli.py."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from bot.config import ConfigError, Settings, load_settings
 from core.cards import CardKind, CardStatus
 from core.events import AlertGroup, Command
+from core.models import Severity
 from handlers import ceph as ceph_handler
 from handlers.enrichers.registry import build_enrichers
 from integrations.ceph.config import CephCluster, CephDiagnosisSettings
@@ -20,13 +20,7 @@ from tests.support.ceph_health import as_text, many_checks
 from tests.support.paths import TEST_DATA
 
 DATA = TEST_DATA / "ceph"
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("OPSBOT_"):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("without_opsbot_env")
 
 
 def _cmd(text: str) -> Command:
@@ -94,11 +88,13 @@ def test_enricher_applies_to_ceph_alerts_and_resolves_the_cluster() -> None:
     assert ceph_handler.resolve_cluster({}, single) == "only"
 
 
-def test_enricher_reports_an_unreachable_cluster_as_unavailable(tmp_path: Path) -> None:
+def test_an_unreachable_cluster_is_a_finding_with_steps_and_an_unavailable_line(tmp_path: Path) -> None:
     config = CephDiagnosisSettings(clusters={"lab": CephCluster(ceph_binary=str(tmp_path / "no-ceph"))})
     enrichment = ceph_handler.CephEnricher(config).collect(_group({"alertname": "CephPGsDegraded"}))
-    assert enrichment.findings == []
     assert enrichment.unavailable[0].source == "ceph:lab" and "not found" in enrichment.unavailable[0].reason
+    [finding] = enrichment.findings  # the cluster the alert is about does not answer: say so first
+    assert finding.code == "CEPH_UNREACHABLE" and finding.severity.rank >= Severity.error.rank
+    assert finding.evidence_refs == ["ceph:lab"] and finding.steps[0].command.startswith("ceph -s")
 
 
 def test_enricher_is_registered_only_when_configured() -> None:

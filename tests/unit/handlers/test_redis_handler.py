@@ -91,3 +91,23 @@ def test_alert_labels_resolve_to_instances() -> None:
     assert resolve_instances({"redis_instance": "queue"}, config) == ["queue"]
     assert resolve_instances({"instance": "queue.internal:6380"}, config) == ["queue"]
     assert resolve_instances({"instance": "10.0.0.9:9100", "pod": "cache"}, config) == []
+
+
+def test_an_alert_about_a_redis_that_refuses_gets_a_finding_with_steps() -> None:
+    from core.events import AlertGroup
+
+    port = free_port()
+    settings = settings_for(cache=f"redis://127.0.0.1:{port}/0")
+    group = AlertGroup.model_validate({
+        "version": "4", "groupKey": "{}:{alertname=\"RedisDown\"}", "status": "firing", "receiver": "opsbot",
+        "commonLabels": {"alertname": "RedisDown", "severity": "critical", "instance": f"127.0.0.1:{port}"},
+        "alerts": [{"status": "firing", "labels": {"alertname": "RedisDown", "severity": "critical",
+                                                   "instance": f"127.0.0.1:{port}"},
+                    "startsAt": "2026-12-01T08:00:00Z", "fingerprint": "f1"}]})
+    enricher = RedisEnricher(settings.redis_diagnosis)
+    assert enricher.applies(group)
+    enrichment = enricher.collect(group)
+    [finding] = enrichment.findings
+    assert finding.code == "REDIS_UNREACHABLE" and finding.severity.value == "critical"
+    assert finding.steps[0].command == f"redis-cli -h 127.0.0.1 -p {port} PING"
+    assert enrichment.unavailable[0].source == "redis:cache"  # and the source line stays

@@ -40,7 +40,7 @@ def test_allowlist_is_exactly_the_documented_set() -> None:
     assert set(ALLOWED) == {
         ("INFO", None), ("SLOWLOG", "GET"), ("SLOWLOG", "LEN"), ("LATENCY", "LATEST"), ("LATENCY", "DOCTOR"),
         ("MEMORY", "STATS"), ("MEMORY", "DOCTOR"), ("CLIENT", "LIST"), ("CONFIG", "GET"), ("ROLE", None),
-        ("DBSIZE", None),
+        ("DBSIZE", None), ("PING", None),
     }
 
 
