@@ -1,6 +1,7 @@
 """`opsbot up` as a new user runs it: storm, cold start and memory, with the embedded LLM on and off.
 
-For each mode (embedded llama.cpp + SmolLM2, then `OPSBOT_LLM__ENABLED=false`), in a fresh data dir:
+For each mode (embedded llama.cpp + SmolLM2 with the competence gate as shipped, the same with the gate
+off so that every group asks the LLM, then `OPSBOT_LLM__ENABLED=false`), in a fresh data dir:
 1. cold start: `opsbot up`, wait for /readyz, post one alert at once; time to its first card;
 2. memory idle: RSS and PSS (/proc/PID/smaps_rollup; PSS shares pages fairly) of every process;
 3. storm: N alert groups posted within S seconds (direct webhooks, as Alertmanager with group_wait 0
@@ -8,7 +9,8 @@ For each mode (embedded llama.cpp + SmolLM2, then `OPSBOT_LLM__ENABLED=false`), 
 4. resolves: the same N groups resolved; time until each card shows `resolved`;
 5. memory after the storm; LLM calls and prompt tokens per group from the audit log.
 
-Usage: .venv/bin/python -m bench.up_bench [--groups 50] [--within 3] [--modes llm,nollm] [--out bench/results/up.md]
+Usage: .venv/bin/python -m bench.up_bench [--groups 50] [--within 3] [--modes llm,llm-ungated,nollm]
+       [--out bench/results/up.md]
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ def label(cmd: str) -> str:
     for needle, name in (("llama_cpp.server", "llama.cpp server"), ("embeddings serve", "embedding server"),
                          ("-Q alerts,chat", "worker alerts,chat"), ("-Q collect", "worker collect"),
                          ("-Q llm", "worker llm"), ("bot web", "web"), ("knowledge sync", "knowledge sync"),
-                         ("valkey-server", "valkey"), (" up", "opsbot up")):
+                         ("valkey-server", "valkey"), ("llm check", "competence check (once, at start)"),
+                         (" up", "opsbot up")):
         if needle in cmd:
             return name
     return cmd[:40]
@@ -121,6 +124,8 @@ def run_mode(mode: str, groups: int, within: float) -> dict[str, Any]:
     env |= {"OPSBOT_WEB__PORT": str(port), "OPSBOT_LLM__CACHE_TTL_S": "0"}
     if mode == "nollm":
         env["OPSBOT_LLM__ENABLED"] = "false"
+    if mode == "llm-ungated":  # every group gets its LLM call: the LLM pool under a real load
+        env["OPSBOT_LLM__GATE"] = "off"
     url = f"http://127.0.0.1:{port}"
     log = open(root / "up.log", "wb")  # noqa: SIM115 - the child keeps it
     started = time.monotonic()
@@ -163,7 +168,7 @@ def run_mode(mode: str, groups: int, within: float) -> dict[str, Any]:
         resolve_waits = [done[pod] - resolved_at[pod] for pod in resolved_at]
         result["resolve"] = {"p50": statistics.median(resolve_waits), "p95": pct(resolve_waits, 0.95),
                              "max": max(resolve_waits)}
-        if mode == "llm":  # wait for the LLM pool to drain what it will (bounded), then read the audit
+        if mode.startswith("llm"):  # let the LLM pool drain what it will (bounded), then read the audit
             time.sleep(30)
         result["memory_after"] = memory(proc.pid)
         audit = subprocess.run([sys.executable, "-m", "bot", "--data-dir", str(data_dir), "llm", "audit", "-n",
@@ -191,7 +196,9 @@ def table(rows: list[tuple[str, float, float]]) -> str:
 def report(results: list[dict[str, Any]], groups: int, within: float) -> str:
     out = [f"# `opsbot up`: storm of {groups} groups within {within:g} s, cold start, memory", ""]
     for r in results:
-        mode = "embedded LLM on (SmolLM2-135M, llama.cpp, 2 threads)" if r["mode"] == "llm" else "LLM off"
+        mode = {"llm": "embedded LLM on (SmolLM2-135M, llama.cpp, 2 threads), gate auto (default)",
+                "llm-ungated": "embedded LLM on, gate off (every group asks the LLM)",
+                "nollm": "LLM off"}[r["mode"]]
         fc, rs = r["first_card"], r["resolve"]
         tokens = r.get("prompt_tokens") or []
         out += [f"## {mode}", "",
@@ -212,7 +219,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--groups", type=int, default=50)
     parser.add_argument("--within", type=float, default=3.0)
-    parser.add_argument("--modes", default="llm,nollm")
+    parser.add_argument("--modes", default="llm,llm-ungated,nollm")
     parser.add_argument("--out", type=Path, default=REPO / "bench/results/up.md")
     args = parser.parse_args()
     results = [run_mode(mode, args.groups, args.within) for mode in args.modes.split(",")]

@@ -12,11 +12,18 @@ Queues keep slow work away from first cards: `alerts` (webhook -> incident -> ca
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import Any
 
-from celery import Celery, signals
+import redis
+from celery import Celery, Task, signals
+from celery.exceptions import Reject
+from kombu.exceptions import OperationalError
 
 from bot.config import Settings, get_settings
+
+log = logging.getLogger("opsbot.tasks")
+BROKER_ERRORS = (redis.ConnectionError, redis.TimeoutError, OperationalError)
 
 QUEUE_ALERTS = "alerts"
 QUEUE_CHAT = "chat"
@@ -27,9 +34,27 @@ ALL_QUEUES = (QUEUE_ALERTS, QUEUE_CHAT, QUEUE_COLLECT, QUEUE_LLM)
 EMBEDDED_HINT = "redis://127.0.0.1:6379/0"
 
 
+class BrokerSafeTask(Task):
+    """A task that loses Redis (broker and state store) half-way is run again, never dropped.
+
+    Without this, a task that raised ConnectionError during a Redis restart was acknowledged as a
+    failure and its notification lost. Rejected with requeue, its message stays in Redis (the AOF
+    keeps it) and is redelivered once the broker is back; every task is idempotent against the
+    incident state, so running it again is safe."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except BROKER_ERRORS as exc:
+            log.warning("%s: lost the broker (%s: %s); the message stays queued and runs again",
+                        self.name, type(exc).__name__, exc)
+            raise Reject(f"broker unavailable: {exc}", requeue=True) from None
+
+
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    app = Celery("opsbot", broker=settings.redis_url or EMBEDDED_HINT, include=["bot.tasks", "bot.command_tasks"])
+    app = Celery("opsbot", broker=settings.redis_url or EMBEDDED_HINT, include=["bot.tasks", "bot.command_tasks"],
+                 task_cls=BrokerSafeTask)
     llm = settings.llm
     llm_limit = int(max(settings.celery.task_time_limit_s,
                         llm.queue_wait_s + 2 * max([llm.default_timeout_s, *llm.timeout_s.values()]) + 30))

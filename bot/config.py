@@ -38,8 +38,15 @@ CONFIG_FILE_ENV = "OPSBOT_CONFIG"
 class WebSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
-    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="larger webhook bodies get 413")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="larger request bodies get 413")
     public_url: str = Field("", description="how chat platforms reach this bot (button callbacks)")
+    body_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="a request body not fully received within this long gets 408 and the "
+                                        "connection is closed (slow or stalled clients)")
+    max_line_bytes: int = Field(8190, ge=1024, le=1024 * 1024,
+                                description="longest request line or header line; longer gets 400")
+    max_field_bytes: int = Field(8190, ge=1024, le=1024 * 1024, description="longest header value; longer gets 400")
+    max_headers: int = Field(128, ge=16, le=4096, description="most header fields in one request; more gets 400")
 
 
 class WebhookAuthSettings(BaseModel):
@@ -130,6 +137,16 @@ class ConsoleSettings(BaseModel):
     cards_file: str = Field("cards.jsonl", description="JSON Lines file in the data directory")
 
 
+class LinkSettings(BaseModel):
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="hosts (and their subdomains) whose http(s) links cards make clickable, beside the configured "
+        "systems (prometheus.url, opensearch.dashboards_url, ceph docs and dashboards, mattermost.url, Slack, "
+        "knowledge.postmortem_hosts, web.public_url): Alertmanager, Grafana, the runbook wiki. Any other link is "
+        "shown as text",
+    )
+
+
 class CelerySettings(BaseModel):
     task_time_limit_s: int = Field(120, ge=5)
     visibility_timeout_s: int = Field(
@@ -161,6 +178,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     mattermost: MattermostSettings = Field(default_factory=MattermostSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    links: LinkSettings = Field(default_factory=LinkSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
@@ -203,6 +221,17 @@ class Settings(BaseSettings):
     def mattermost_action_url(self) -> str | None:
         """Where Mattermost sends button presses: the bot's public URL, when one is configured."""
         return f"{self.web.public_url.rstrip('/')}/mattermost/action" if self.web.public_url else None
+
+    @property
+    def link_hosts(self) -> list[str]:
+        """Where cards may link to: the systems configured here and `links.allowed_hosts`. Never what a
+        notification says about itself (its `externalURL`, `generatorURL`, `runbook_url`)."""
+        urls = [self.prometheus.url, self.opensearch.dashboards_url, self.ceph.docs_url, self.mattermost.url,
+                self.web.public_url, *(c.url or "" for c in self.ceph.clusters.values())]
+        hosts = [urlsplit(url).hostname or "" for url in urls if url]
+        if self.slack.enabled:
+            hosts.append("slack.com")
+        return [h for h in [*hosts, *self.knowledge.postmortem_hosts, *self.links.allowed_hosts] if h]
 
     @property
     def cards_path(self) -> Path:

@@ -10,8 +10,12 @@ It speaks the OpenAI `/v1/embeddings` shape on loopback only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ctypes
+import ctypes.util
 import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,11 @@ from knowledge.embeddings import EMBEDDED_MODEL, EmbeddedEmbedder
 log = logging.getLogger("opsbot.embeddings")
 
 EMBEDDER: web.AppKey[EmbeddedEmbedder] = web.AppKey("embedder", EmbeddedEmbedder)
+# One model call at a time: parallel forward passes would each hold their activations (and torch's
+# allocator keeps them), for no gain on a CPU whose cores torch already uses.
+MODEL_THREAD: web.AppKey[ThreadPoolExecutor] = web.AppKey("model_thread", ThreadPoolExecutor)
+MODEL_BATCH = 8  # texts per forward pass: 256-token batches of 32 hold ~150 MB more at the peak
+TRIM_AFTER = MODEL_BATCH  # return freed memory to the system after a request this large
 MAX_INPUTS = 1024
 MAX_INPUT_CHARS = 64 * 1024
 
@@ -45,6 +54,7 @@ def create_embedding_app(embedder: EmbeddedEmbedder) -> web.Application:
 
 def add_embedding_routes(app: web.Application, embedder: EmbeddedEmbedder) -> None:
     app[EMBEDDER] = embedder
+    app[MODEL_THREAD] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
     app.router.add_post("/v1/embeddings", embeddings)
     app.router.add_get("/health", health)
 
@@ -58,10 +68,24 @@ async def embeddings(request: web.Request) -> web.Response:
     if len(texts) > MAX_INPUTS or any(len(t) > MAX_INPUT_CHARS for t in texts):
         return web.json_response({"error": {"message": f"at most {MAX_INPUTS} inputs of {MAX_INPUT_CHARS} "
                                             "characters each"}}, status=413)
-    vectors = await asyncio.get_running_loop().run_in_executor(None, request.app[EMBEDDER].embed, texts)
+    vectors = await asyncio.get_running_loop().run_in_executor(request.app[MODEL_THREAD], _embed,
+                                                               request.app[EMBEDDER], texts)
     data: list[dict[str, Any]] = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
     return web.json_response({"object": "list", "model": EMBEDDED_MODEL, "data": data,
                               "usage": {"prompt_tokens": 0, "total_tokens": 0}})
+
+
+def _embed(embedder: EmbeddedEmbedder, texts: list[str]) -> list[list[float]]:
+    vectors = embedder.embed(texts)
+    if len(texts) >= TRIM_AFTER:
+        release_free_memory()
+    return vectors
+
+
+def release_free_memory() -> None:
+    """glibc keeps freed heap for reuse; after a big batch, hand it back (a few ms)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
 
 
 async def health(_: web.Request) -> web.Response:
@@ -69,7 +93,7 @@ async def health(_: web.Request) -> web.Response:
 
 
 def serve(host: str, port: int, batch_size: int = 32) -> None:
-    embedder = EmbeddedEmbedder(batch_size=batch_size)
+    embedder = EmbeddedEmbedder(batch_size=min(batch_size, MODEL_BATCH))
     embedder.warm()  # before listening: a caller that sees /health answer gets vectors at once
     embedder.embed(["warm up"])
     log.info("embedding server: %s on http://%s:%d", EMBEDDED_MODEL, host, port)

@@ -4,20 +4,23 @@ at /mattermost/mention, and button callbacks at /mattermost/action.
 Mattermost sends each slash command as a form post carrying the command's token (also as
 `Authorization: Token …`); it is compared in constant time with the configured tokens and a
 mismatch is a 401. Buttons come back with the context the card put on them; that context carries
-an HMAC signature so a forged callback is a 401 too.
+an HMAC signature so a forged callback is a 401 too. A body of the wrong media type is a 415, a
+malformed one (not UTF-8, not JSON, a field of the wrong type) a 400 naming what is wrong.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Any
 
 from aiohttp import web
 
+from bot.app_keys import SETTINGS
 from bot.command_intake import accept_action, accept_command, accept_mention, ack_text
+from bot.request_input import BadRequest, body_bytes, form_fields, json_object, secure_equal, text_field
 from core.events import Action, Command, Mention
 from integrations.mattermost import render_mattermost, verify_action
+from integrations.neutralise import LinkPolicy
 
 log = logging.getLogger("opsbot.mattermost")
 
@@ -28,7 +31,7 @@ OUTGOING_TOKENS: web.AppKey[list[str]] = web.AppKey("mattermost_outgoing_tokens"
 
 def _token_ok(presented: str, tokens: list[str]) -> bool:
     # Compare with every token so the time taken does not say which one nearly matched.
-    results = [hmac.compare_digest(presented.encode(), token.encode()) for token in tokens]
+    results = [secure_equal(presented, token) for token in tokens]
     return bool(presented) and any(results)
 
 
@@ -36,21 +39,39 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def _media_type(request: web.Request) -> str:
+    return request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+
+
+async def _payload(request: web.Request, *, form: bool, json: bool) -> dict[str, Any]:
+    """The body as a dict: a form (`application/x-www-form-urlencoded`) or a JSON object, as allowed;
+    any other media type is 415, a malformed body 400 (`BadRequest`)."""
+    media = _media_type(request)
+    body = await body_bytes(request)
+    if json and media == "application/json":
+        return json_object(body)
+    if form and media in ("application/x-www-form-urlencoded", ""):
+        return form_fields(body)
+    expected = " or ".join(m for m, ok in (("application/x-www-form-urlencoded", form), ("application/json", json))
+                           if ok)
+    raise BadRequest(f"expected {expected}, got {media or 'no Content-Type'}", status=415)
+
+
 async def mattermost_command(request: web.Request) -> web.Response:
-    form = await request.post() if request.content_type == "application/x-www-form-urlencoded" else {}
+    form = await _payload(request, form=True, json=False)
     header_token = request.headers.get("Authorization", "")
-    presented = str(form.get("token", "")) or header_token.removeprefix("Token ").strip()
+    presented = text_field(form, "token") or header_token.removeprefix("Token ").strip()
     if not _token_ok(presented, request.app[COMMAND_TOKENS]):
         log.warning("mattermost command refused: wrong or missing token")
         return _error(401, "invalid command token")
-    if not form.get("command") or not form.get("channel_id"):
+    if not text_field(form, "command") or not text_field(form, "channel_id"):
         return _error(400, "a Mattermost slash command needs the fields command and channel_id")
-    cmd = Command(platform="mattermost", channel=str(form["channel_id"]), user=str(form.get("user_name", "")),
-                  name=str(form["command"]), text=str(form.get("text", "")),
-                  response_url=str(form.get("response_url", "")) or None)
-    accepted = await accept_command(request.app, cmd, str(form.get("trigger_id", "")) or str(form["channel_id"]))
+    cmd = Command(platform="mattermost", channel=text_field(form, "channel_id"), user=text_field(form, "user_name"),
+                  name=text_field(form, "command"), text=text_field(form, "text"),
+                  response_url=text_field(form, "response_url") or None)
+    accepted = await accept_command(request.app, cmd, text_field(form, "trigger_id") or cmd.channel)
     if accepted.card is not None:
-        rendered = render_mattermost(accepted.card)
+        rendered = render_mattermost(accepted.card, links=LinkPolicy.of(request.app[SETTINGS].link_hosts))
         return web.json_response({"response_type": "ephemeral", "text": rendered["message"],
                                   "attachments": rendered["props"]["attachments"]})
     return web.json_response({"response_type": "ephemeral", "text": accepted.error or ack_text(cmd.name, cmd.text)})
@@ -58,44 +79,39 @@ async def mattermost_command(request: web.Request) -> web.Response:
 
 async def mattermost_mention(request: web.Request) -> web.Response:
     """An outgoing webhook (trigger word such as `@opsbot`): the text becomes a command and the card
-    is posted by a worker; the empty answer posts nothing in the meantime."""
-    if request.content_type == "application/json":
-        try:
-            payload: Any = await request.json()
-        except ValueError:
-            return _error(400, "expected a JSON body")
-        payload = payload if isinstance(payload, dict) else {}
-    else:
-        payload = dict(await request.post())
-    if not _token_ok(str(payload.get("token", "")), request.app[OUTGOING_TOKENS]):
+    is posted by a worker; the empty answer posts nothing in the meantime. A missing or null text is
+    empty (the worker answers with help), never the word "None"."""
+    payload = await _payload(request, form=True, json=True)
+    if not _token_ok(text_field(payload, "token"), request.app[OUTGOING_TOKENS]):
         log.warning("mattermost mention refused: wrong or missing token")
         return _error(401, "invalid webhook token")
-    if not payload.get("channel_id"):
+    channel = text_field(payload, "channel_id")
+    if not channel:
         return _error(400, "an outgoing webhook needs the field channel_id")
-    text = str(payload.get("text", ""))
-    trigger = str(payload.get("trigger_word", ""))
-    mention = Mention(platform="mattermost", channel=str(payload["channel_id"]), user=str(payload.get("user_name", "")),
+    text = text_field(payload, "text")
+    trigger = text_field(payload, "trigger_word")
+    post_id = text_field(payload, "post_id")
+    mention = Mention(platform="mattermost", channel=channel, user=text_field(payload, "user_name"),
                       text=text[len(trigger):] if trigger and text.startswith(trigger) else text,
-                      thread_id=str(payload.get("post_id", "")) or None)
-    accepted = await accept_mention(request.app, mention, str(payload.get("post_id", "")) or str(payload["channel_id"]))
+                      thread_id=post_id or None)
+    accepted = await accept_mention(request.app, mention, post_id or channel)
     return web.json_response({"text": accepted.error} if accepted.error else {})
 
 
 async def mattermost_action(request: web.Request) -> web.Response:
-    try:
-        body: Any = await request.json()
-    except ValueError:
-        return _error(400, "expected a JSON body")
-    context = body.get("context") if isinstance(body, dict) else None
+    body = await _payload(request, form=False, json=True)
+    context = body.get("context")
     if not isinstance(context, dict):
         return _error(400, "the callback has no context")
-    action, value = str(context.get("action", "")), str(context.get("value", ""))
-    if not verify_action(request.app[ACTION_SECRET], action, value, str(context.get("signature", ""))):
+    action, value = text_field(context, "action"), text_field(context, "value")
+    signature = text_field(context, "signature")
+    # A signature is hex; anything else (non-ASCII text included) cannot be one and is never compared.
+    if not signature.isascii() or not verify_action(request.app[ACTION_SECRET], action, value, signature):
         log.warning("mattermost action refused: bad signature")
         return _error(401, "invalid action signature")
-    pressed = Action(platform="mattermost", channel=str(body.get("channel_id", "")),
-                     user=str(body.get("user_name", "")), action=action, value=value,
-                     post_id=str(body.get("post_id", "")) or None)
+    pressed = Action(platform="mattermost", channel=text_field(body, "channel_id"),
+                     user=text_field(body, "user_name"), action=action, value=value,
+                     post_id=text_field(body, "post_id") or None)
     accepted = await accept_action(request.app, pressed)
     answer = accepted.error or "Working on it; the result goes to the card's thread."
     return web.json_response({"ephemeral_text": answer})

@@ -16,6 +16,7 @@ from bot.config import Settings, get_settings
 from bot.incidents import IncidentStore
 from bot.metrics import SharedMetrics
 from integrations.chat import ChatChannel, RedactingChannel
+from integrations.neutralise import LinkPolicy
 
 
 @dataclass
@@ -33,7 +34,8 @@ def _slack(settings: Settings) -> ChatChannel | None:
         return None
     from integrations.slack import SlackChannel
 
-    return SlackChannel(token=settings.slack.bot_token.get_secret_value(), base_url=settings.slack.api_url)
+    return SlackChannel(token=settings.slack.bot_token.get_secret_value(), base_url=settings.slack.api_url,
+                        links=LinkPolicy.of(settings.link_hosts))
 
 
 def _mattermost(settings: Settings) -> ChatChannel | None:
@@ -45,7 +47,8 @@ def _mattermost(settings: Settings) -> ChatChannel | None:
     secret = mattermost.action_secret
     return MattermostChannel(url=mattermost.url, token=mattermost.token.get_secret_value(), team=mattermost.team,
                              basepath=mattermost.basepath, action_url=settings.mattermost_action_url,
-                             action_secret=secret.get_secret_value() if secret else "")
+                             action_secret=secret.get_secret_value() if secret else "",
+                             links=LinkPolicy.of(settings.link_hosts))
 
 
 def _console(settings: Settings) -> ChatChannel | None:
@@ -53,7 +56,7 @@ def _console(settings: Settings) -> ChatChannel | None:
         return None
     from integrations.console import ConsoleChannel
 
-    return ConsoleChannel(settings.cards_path)
+    return ConsoleChannel(settings.cards_path, links=LinkPolicy.of(settings.link_hosts))
 
 
 # The chat channel registry: platform -> a factory that returns None when the platform is not configured.

@@ -64,6 +64,7 @@ def process_alert_group(payload: dict[str, Any], received_at: float) -> str:
                 channels=[f"{platform}:{name}" for platform in rt.channels for name in channels],
             )
         elif meta.last_signature == group.idempotency_key:
+            _redeliver_stale(rt, meta)  # a delivery lost to a broker outage is made good now
             return "unchanged"
         was_resolved = meta.status == "resolved"
         change = merge_notification(meta, group)
@@ -72,6 +73,7 @@ def process_alert_group(payload: dict[str, Any], received_at: float) -> str:
         if not change.anything:
             rt.store.save(meta)
             log.info("incident %s: notification changed nothing (stale %s)", key, change.stale)
+            _redeliver_stale(rt, meta)
             return "unchanged"
         meta.base_card = first_card(group, first_seen=meta.first_seen)
         if was_resolved and meta.status == "firing":
@@ -88,6 +90,14 @@ def process_alert_group(payload: dict[str, Any], received_at: float) -> str:
             build_enrichers(rt.settings) or rt.settings.llm.configured):
         enrich_incident.delay(key, payload)
     return "updated"
+
+
+def _redeliver_stale(rt: Runtime, meta: IncidentMeta) -> None:
+    """Queue a delivery for every channel that does not show the incident's latest version: the
+    delivery queued the first time may have been lost when the broker went away."""
+    for channel in meta.channels:
+        if rt.store.delivered_version(meta.key, channel) < meta.version:
+            deliver_card.delay(meta.key, channel)
 
 
 @celery_app.task(name="bot.tasks.deliver_card", bind=True, max_retries=None)

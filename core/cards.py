@@ -119,7 +119,11 @@ def card_color(card: Card) -> str:
     return SEVERITY_COLOR[card.severity]
 
 
+def headline_label(card: Card) -> str:
+    """The headline's own part: the status of a triage card, else the card's kind."""
+    return card.status.value.upper() if card.kind is CardKind.triage else card.kind.value
+
+
 def headline(card: Card) -> str:
     """One line that says what the card is about; used for notifications and plain-text fallbacks."""
-    label = card.status.value.upper() if card.kind is CardKind.triage else card.kind.value
-    return f"[{label}] {card.title}"
+    return f"[{headline_label(card)}] {card.title}"

@@ -3,18 +3,41 @@
 The Alertmanager models follow the webhook payload format version 4 as documented by
 Alertmanager (`version`, `groupKey`, `truncatedAlerts`, `status`, `receiver`, `groupLabels`,
 `commonLabels`, `commonAnnotations`, `externalURL`, `alerts[]`).
+
+Validation checks everything the worker relies on, so that an accepted notification always becomes
+a card: JSON that Python can hold (nesting at most `MAX_JSON_DEPTH`, no integer past Python's
+4,300-digit limit, no NaN), strings that UTF-8 can encode (no lone surrogate: Redis, Celery and the
+chat APIs all need UTF-8), and times in UTC. A time without a zone is read as UTC rather than
+refused: Alertmanager itself always writes RFC 3339 with `Z`, hand-written and scripted senders
+that leave the zone off mean UTC, and refusing would lose a real alert over a formality; mixing
+naive and aware times is then harmless, because every time is aware.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 ZERO_TIME_YEAR = 1  # Alertmanager sends endsAt "0001-01-01T00:00:00Z" while an alert fires
+MAX_JSON_DEPTH = 64  # a webhook is 4 deep, a Slack interaction payload about 12
+MAX_TRUNCATED = 10**9
+
+
+def _in_utc(value: datetime) -> datetime:
+    """Aware and in UTC: a naive time is taken as UTC (see the module doc)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_in_utc)]
 
 
 class Alert(BaseModel):
@@ -23,8 +46,8 @@ class Alert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    startsAt: datetime
-    endsAt: datetime | None = None
+    startsAt: UtcDatetime
+    endsAt: UtcDatetime | None = None
     generatorURL: str = ""
     fingerprint: str = Field(min_length=1)
 
@@ -46,7 +69,7 @@ class AlertGroup(BaseModel):
 
     version: Literal["4"]
     groupKey: str = Field(min_length=1)
-    truncatedAlerts: int = 0
+    truncatedAlerts: int = Field(0, ge=0, le=MAX_TRUNCATED)
     status: Literal["firing", "resolved"]
     receiver: str = Field(min_length=1)
     groupLabels: dict[str, str] = Field(default_factory=dict)
@@ -115,11 +138,58 @@ class InvalidPayload(ValueError):
     """A payload that is not valid JSON or not a webhook v4 document; `str()` names the field."""
 
 
-def parse_alert_group(body: bytes | str) -> AlertGroup:
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def load_json(body: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """JSON as Python values, or InvalidPayload saying what is wrong: not UTF-8, not JSON, nested
+    deeper than `max_depth`, an integer past Python's digit limit, NaN/Infinity, or a string UTF-8
+    cannot encode (a lone surrogate written as `\\ud800`)."""
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as exc:
+        raise InvalidPayload(f"body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
         raise InvalidPayload(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidPayload(f"body is not valid JSON: nested deeper than {max_depth} levels") from None
+    except ValueError as exc:  # an integer past sys.get_int_max_str_digits(), NaN, Infinity
+        raise InvalidPayload(f"body is not valid JSON: {exc}") from None
+    check_json(data, max_depth=max_depth)
+    return data
+
+
+def check_json(data: Any, *, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Raise InvalidPayload naming the path of the first value nested deeper than `max_depth` or of a
+    string (value or key) UTF-8 cannot encode. Iterative: no recursion however deep the input."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > max_depth:
+            raise InvalidPayload(f"{'.'.join(path[:3])}…: nested deeper than {max_depth} levels")
+        if isinstance(value, str):
+            _check_text(value, path)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(str(key), (*path, "(key)"))
+                stack.append((item, (*path, str(key)[:40])))
+        elif isinstance(value, list):
+            stack.extend((item, (*path, str(i))) for i, item in enumerate(value))
+
+
+def _check_text(value: str, path: tuple[str, ...]) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        where = ".".join(path) or "(body)"
+        raise InvalidPayload(f"{where}: not valid Unicode (a lone surrogate at character {exc.start})") from None
+
+
+def parse_alert_group(body: bytes | str) -> AlertGroup:
+    data = load_json(body)
     if not isinstance(data, dict):
         raise InvalidPayload("body must be a JSON object (an Alertmanager webhook v4 notification)")
     try:

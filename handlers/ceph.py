@@ -81,7 +81,7 @@ def diagnosis_card(diagnosis: CephDiagnosis, *, target: str, citations: Sequence
         text.append(explanation)
     for check in diagnosis.checks[:MAX_CARD_CHECKS]:
         label = f"{check.code} [{check.ceph_severity}{', muted' if check.muted else ''}]"
-        text.append(f"*{label}* {check.summary}")
+        text.append(f"{label}: {check.summary}")
         text += [f"    {line}" for line in check.detail]
     if len(diagnosis.checks) > MAX_CARD_CHECKS:
         text.append(f"… and {len(diagnosis.checks) - MAX_CARD_CHECKS} more checks")

@@ -240,7 +240,7 @@ def summarize(text: str, source: str = "") -> PostmortemSummary:
             current = None  # a sibling heading we do not know ends the section above
         if current is not None:
             collected.setdefault(current, []).extend(
-                [f"**{block.heading}**"] if block.heading and section is None else [])
+                [f"{block.heading}:"] if block.heading and section is None else [])
             collected[current].extend(block.lines)
     summary = PostmortemSummary(title=title, source=source, sections=list(collected))
     for section, lines in collected.items():
@@ -262,12 +262,12 @@ def summary_card(summary: PostmortemSummary) -> Card:
               for s in prose if getattr(summary, s)]
     text = [summary.what_happened] if summary.what_happened else []
     if summary.timeline:
-        text.append("*Timeline*\n" + "\n".join(f"• {e.when}: {e.what}" for e in summary.timeline))
+        text.append("Timeline:\n" + "\n".join(f"• {e.when}: {e.what}" for e in summary.timeline))
     if summary.action_items:
-        text.append("*Action items*\n" + "\n".join(
+        text.append("Action items:\n" + "\n".join(
             f"• {a.text}" + (f" (owner: {a.owner})" if a.owner else " (no owner)") for a in summary.action_items))
     if summary.lessons:
-        text.append("*Lessons learned*\n" + "\n".join(f"• {item}" for item in summary.lessons))
+        text.append("Lessons learned:\n" + "\n".join(f"• {item}" for item in summary.lessons))
     missing = [SECTION_TITLES[s] for s in SECTION_TITLES if s not in summary.sections]
     footer = "post-mortem summary · taken from the document" + (
         f" · the document has no: {', '.join(missing)}" if missing else "")

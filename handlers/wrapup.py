@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from core.models import Citation, Finding
 from handlers.triage import format_duration
 from integrations.chat import ThreadMessage
+from integrations.redaction import redact
 
 SERVICE_LABELS = ("service", "app", "job", "namespace")
 LOCATION_LABELS = ("pod", "instance", "node", "namespace")
@@ -132,8 +133,10 @@ def draft_postmortem(history: IncidentHistory) -> tuple[str, str]:
 
 def write_draft(history: IncidentHistory, folder: Path) -> Path:
     """Write the draft once: the same incident always gets the same file name, and a draft people
-    have started editing is never overwritten by a second press of the button."""
+    have started editing is never overwritten by a second press of the button. Redacted like a card:
+    the draft is a file people share, and it is ingested and cited later."""
     name, text = draft_postmortem(history)
+    text = redact(text)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     if not path.exists():

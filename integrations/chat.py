@@ -6,12 +6,13 @@ says whether a retry can help and how long the platform asked us to wait (HTTP 4
 
 from __future__ import annotations
 
-from typing import Protocol
+from enum import Enum
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
 from core.cards import Card
-from integrations.redaction import redact
+from integrations.redaction import redact, redact_url
 
 
 class PostRef(BaseModel):
@@ -64,21 +65,46 @@ class ChatChannel(Protocol):
         ...
 
 
+# Machine fields passed back verbatim or matched by code (a button's action and value, a finding's
+# code): no text a secret reaches, and changing them would break the card.
+_VERBATIM_FIELDS = frozenset({("Button", "action"), ("Button", "value"), ("Button", "style"), ("Finding", "code")})
+_URL_FIELDS = frozenset({"url"})
+
+
+def _redact_value(owner: str, name: str, value: Any) -> Any:
+    if isinstance(value, Enum) or (owner, name) in _VERBATIM_FIELDS:
+        return value
+    if isinstance(value, str):
+        return redact_url(value) if name in _URL_FIELDS else redact(value)
+    if isinstance(value, BaseModel):
+        return redact_model(value)
+    if isinstance(value, list):
+        return [_redact_value(owner, name, item) for item in value]
+    if isinstance(value, dict):
+        return {key: _redact_value(owner, str(key), item) for key, item in value.items()}
+    return value
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def redact_model(model: ModelT) -> ModelT:
+    """A copy of `model` with every string field redacted, however deep: links decoded, checked and
+    encoded again (`redact_url`), everything else as text; machine fields (enums, a button's action and
+    value, codes) are left as they are."""
+    owner = type(model).__name__
+    return model.model_copy(update={name: _redact_value(owner, name, getattr(model, name))
+                                    for name in type(model).model_fields})
+
+
 def redact_card(card: Card) -> Card:
-    """The card with every secret in its text replaced by the marker: alert annotations, pasted
-    output and evidence can all carry tokens. Commands in next steps are left as written."""
-    return card.model_copy(update={
-        "title": redact(card.title),
-        "summary": redact(card.summary),
-        "text": redact(card.text),
-        "evidence": redact(card.evidence),
-        "fields": [f.model_copy(update={"value": redact(f.value)}) for f in card.fields],
-        "findings": [f.model_copy(update={"title": redact(f.title), "explanation": redact(f.explanation)})
-                     for f in card.findings],
-        "hypothesis": card.hypothesis.model_copy(update={"cause": redact(card.hypothesis.cause)})
-        if card.hypothesis else None,
-        "footer": redact(card.footer),
-    })
+    """The card with every secret in every string field replaced by the marker: title, summary, text,
+    fields, findings (and their steps and docs), the hypothesis (cause, references, citations), the
+    evidence, next steps (commands and why), citations, links (percent-decoded before they are
+    checked: a label in the silence link, a token in `runbook_url`), images, button labels, unavailable
+    reasons and the footer. Alert annotations, labels, pasted output, evidence and the LLM's answer can
+    all carry tokens."""
+    return redact_model(card)
 
 
 class RedactingChannel:
@@ -95,6 +121,7 @@ class RedactingChannel:
         self.inner.update(ref, redact_card(card))
 
     def reply(self, ref: PostRef, text: str) -> PostRef:
+        """Thread notes and the resolve wrap-up: redacted like a card's text."""
         return self.inner.reply(ref, redact(text))
 
     def thread(self, ref: PostRef) -> list[ThreadMessage]:

@@ -15,37 +15,40 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.panel import Panel
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from core.cards import Card, card_color, headline
+from core.cards import Card, Link, card_color, headline
 from integrations.card_text import HYPOTHESIS_HEADING, hypothesis_line
 from integrations.chat import PostRef, ThreadMessage
+from integrations.neutralise import NO_LINKS, LinkPolicy, console_markup, console_text
 
 
 class ConsoleChannel:
     platform = "console"
 
-    def __init__(self, cards_path: Path, console: Console | None = None) -> None:
+    def __init__(self, cards_path: Path, console: Console | None = None, links: LinkPolicy = NO_LINKS) -> None:
         self.cards_path = cards_path
         self.console = console or Console(stderr=False, highlight=False)
+        self.links = links  # the hosts whose links the terminal may make clickable (bot.config's allowlist)
         cards_path.parent.mkdir(parents=True, exist_ok=True)
 
     def post(self, channel: str, card: Card, thread_id: str | None = None) -> PostRef:
         ref = PostRef(platform=self.platform, channel=channel, post_id=uuid.uuid4().hex, thread_id=thread_id)
         self._record("post", ref, card=card.model_dump(mode="json"))
-        self.console.print(render_console(card, channel))
+        self.console.print(render_console(card, channel, links=self.links))
         return ref
 
     def update(self, ref: PostRef, card: Card) -> None:
         self._record("update", ref, card=card.model_dump(mode="json"))
-        self.console.print(render_console(card, ref.channel, updated=True))
+        self.console.print(render_console(card, ref.channel, updated=True, links=self.links))
 
     def reply(self, ref: PostRef, text: str) -> PostRef:
         reply = PostRef(platform=self.platform, channel=ref.channel, post_id=uuid.uuid4().hex,
                         thread_id=ref.post_id)
         self._record("reply", reply, text=text)
-        self.console.print(Text(f"  ↳ #{ref.channel} (thread): {text}"))
+        self.console.print(Text(console_text(f"  ↳ #{ref.channel} (thread): {text}")))
         return reply
 
     def thread(self, ref: PostRef) -> list[ThreadMessage]:
@@ -64,34 +67,45 @@ class ConsoleChannel:
             os.close(fd)
 
 
-def render_console(card: Card, channel: str, updated: bool = False) -> Panel:
+def _link(link: Link, links: LinkPolicy) -> Text:
+    """A link the terminal may open (OSC 8) when `links` allows it; else its title and URL as text."""
+    title = console_text(link.title)
+    if links.allows(link.url):
+        return Text(title or link.url, style=Style(link=link.url))
+    return Text(f"{title}: {console_text(link.url)}" if title else console_text(link.url))
+
+
+def render_console(card: Card, channel: str, updated: bool = False, links: LinkPolicy = NO_LINKS) -> Panel:
+    """The card as a rich panel. Card values go into `Text` (which reads no markup) with control
+    characters shown as text; the title, which rich reads as markup, is escaped."""
     parts: list[Any] = []
     if card.text:
-        parts.append(Text(card.text))
+        parts.append(Text(console_text(card.text)))
     if card.fields:
         table = Table.grid(padding=(0, 2))
         for field in card.fields:
-            table.add_row(Text(field.name, style="bold"), Text(field.value))
+            table.add_row(Text(console_text(field.name), style="bold"), Text(console_text(field.value)))
         parts.append(table)
     for finding in card.findings:
-        parts.append(Text(f"● {finding.code} [{finding.severity.value}] {finding.title}", style="bold"))
+        parts.append(Text(console_text(f"● {finding.code} [{finding.severity.value}] {finding.title}"), style="bold"))
         if finding.explanation:
-            parts.append(Text(f"  {finding.explanation}"))
+            parts.append(Text(console_text(f"  {finding.explanation}")))
     if card.hypothesis is not None:
-        parts.append(Text(f"? {HYPOTHESIS_HEADING}: {hypothesis_line(card)}", style="italic"))
+        parts.append(Text(console_text(f"? {HYPOTHESIS_HEADING}: {hypothesis_line(card)}"), style="italic"))
     if card.evidence:
-        parts.append(Text(card.evidence, style="dim"))
+        parts.append(Text(console_text(card.evidence), style="dim"))
     if card.steps:
         parts.append(Text("Next steps:", style="bold"))
-        parts.extend(Text(f"  $ {step.command}" + (f"   # {step.why}" if step.why else "")) for step in card.steps)
+        parts.extend(Text(console_text(f"  $ {step.command}" + (f"   # {step.why}" if step.why else "")))
+                     for step in card.steps)
     if card.citations:
         parts.append(Text("Sources:", style="bold"))
-        parts.extend(Text(f"  {c.title} › {c.section} ({c.source})") for c in card.citations)
+        parts.extend(Text(console_text(f"  {c.title} › {c.section} ({c.source})")) for c in card.citations)
     for item in card.unavailable:
-        parts.append(Text(f"unavailable: {item.source}: {item.reason}", style="dim"))
+        parts.append(Text(console_text(f"unavailable: {item.source}: {item.reason}"), style="dim"))
     if card.links:
-        parts.append(Text(" · ".join(f"{link.title}: {link.url}" for link in card.links), style="dim"))
+        parts.append(Text(" · ", style="dim").join(_link(link, links) for link in card.links))
     if card.footer:
-        parts.append(Text(card.footer, style="dim italic"))
-    title = f"#{channel} {'(updated) ' if updated else ''}{headline(card)}"
+        parts.append(Text(console_text(card.footer), style="dim italic"))
+    title = console_markup(f"#{channel} {'(updated) ' if updated else ''}{headline(card)}")
     return Panel(Group(*parts), title=title, title_align="left", border_style=card_color(card))

@@ -25,24 +25,28 @@ from mattermostdriver.exceptions import (
     ResourceNotFound,
 )
 
-from core.cards import Card, card_color, headline
+from core.cards import Card, card_color
 from integrations.card_text import (
     HYPOTHESIS_HEADING,
     MATTERMOST,
+    Markup,
     citations_text,
     evidence_text,
     findings_text,
+    footer_text,
+    headline_text,
     hypothesis_text,
     links_text,
     steps_text,
     title_line,
     trim,
-    unavailable_text,
 )
 from integrations.chat import ChatError, PostRef, ThreadMessage
+from integrations.neutralise import NO_LINKS, LinkPolicy
 
 MAX_MESSAGE = 16000  # Mattermost's post limit is 16383 characters
 CHANNEL_ID_LENGTH = 26
+BUTTON_STYLES = {"default", "primary", "success", "good", "warning", "danger"}
 FATAL_ERRORS = (InvalidOrMissingParameters, NoAccessTokenProvided, NotEnoughPermissions, ResourceNotFound,
                 MethodNotAllowed, ContentTooLarge)
 
@@ -56,42 +60,50 @@ def verify_action(secret: str, action: str, value: str, signature: str) -> bool:
     return bool(secret) and hmac.compare_digest(sign_action(secret, action, value), signature)
 
 
-def render_mattermost(card: Card, action_url: str | None = None, action_secret: str = "") -> dict[str, Any]:
-    """The `message` and `props` of a post. Buttons are rendered only with a callback URL and a
-    secret: each carries a signature of its action and value so forged callbacks can be refused."""
-    sections = [card.text or card.summary]
+def render_mattermost(card: Card, action_url: str | None = None, action_secret: str = "",
+                      links: LinkPolicy = NO_LINKS) -> dict[str, Any]:
+    """The `message` and `props` of a post. Every value of the card is neutralised
+    (`integrations.neutralise.MATTERMOST`: Markdown where the attachment reads Markdown, `plain` in
+    titles and the footer); only links `links` allows are clickable. Buttons are rendered only with a
+    callback URL and a secret: each carries a signature of its action and value so forged callbacks
+    can be refused."""
+    sections: list[Markup] = [MATTERMOST.text(card.text or card.summary, links)]
     for heading, body in (("Findings", findings_text(card, MATTERMOST)),
-                          (HYPOTHESIS_HEADING, hypothesis_text(card, MATTERMOST)), ("Evidence", evidence_text(card)),
-                          ("Next steps", steps_text(card)), ("Sources", citations_text(card, MATTERMOST))):
+                          (HYPOTHESIS_HEADING, hypothesis_text(card, MATTERMOST)),
+                          ("Evidence", evidence_text(card, MATTERMOST, links)),
+                          ("Next steps", steps_text(card, MATTERMOST, links)),
+                          ("Sources", citations_text(card, MATTERMOST, links))):
         if body:
-            sections.append(f"**{heading}**\n{body}")
+            sections.append(Markup(f"**{heading}**\n{body}"))
     if card.links:
-        sections.append(links_text(card, MATTERMOST))
+        sections.append(links_text(card, MATTERMOST, links))
     attachment: dict[str, Any] = {
-        "fallback": headline(card),
+        "fallback": headline_text(card, MATTERMOST),
         "color": card_color(card),
-        "title": title_line(card),
+        "title": title_line(card, MATTERMOST),
         "text": trim("\n\n".join(s for s in sections if s), MAX_MESSAGE),
-        "fields": [{"title": f.name, "value": f.value, "short": f.short} for f in card.fields],
-        "footer": trim("\n".join(t for t in (unavailable_text(card), card.footer) if t), 2000),
+        "fields": [{"title": MATTERMOST.plain(f.name), "value": MATTERMOST.inline(f.value, links), "short": f.short}
+                   for f in card.fields],
+        "footer": trim(footer_text(card, MATTERMOST.plain), 2000),
     }
     if card.buttons and action_url and action_secret:
         attachment["actions"] = [
-            {"id": b.action.replace("_", "").replace("-", "")[:20] or "action", "name": b.label, "type": "button",
-             "style": b.style,
+            {"id": b.action.replace("_", "").replace("-", "")[:20] or "action", "name": MATTERMOST.plain(b.label),
+             "type": "button", "style": b.style if b.style in BUTTON_STYLES else "default",
              "integration": {"url": action_url, "context": {
                  "action": b.action, "value": b.value, "signature": sign_action(action_secret, b.action, b.value),
              }}}
             for b in card.buttons
         ]
-    return {"message": trim(headline(card), MAX_MESSAGE), "props": {"attachments": [attachment]}}
+    return {"message": trim(headline_text(card, MATTERMOST), MAX_MESSAGE), "props": {"attachments": [attachment]}}
 
 
 class MattermostChannel:
     platform = "mattermost"
 
     def __init__(self, url: str, token: str, team: str = "", basepath: str = "/api/v4",
-                 timeout: float = 10.0, action_url: str | None = None, action_secret: str = "") -> None:
+                 timeout: float = 10.0, action_url: str | None = None, action_secret: str = "",
+                 links: LinkPolicy = NO_LINKS) -> None:
         parts = urlsplit(url)
         scheme = parts.scheme or "https"
         port = parts.port or (443 if scheme == "https" else 80)
@@ -99,7 +111,8 @@ class MattermostChannel:
                               "basepath": basepath, "timeout": timeout})
         self.driver.client.token = token  # a bot token needs no login round trip
         self.team = team
-        self.render = partial(render_mattermost, action_url=action_url, action_secret=action_secret)
+        self.links = links  # the hosts whose links cards may make clickable (bot.config's allowlist)
+        self.render = partial(render_mattermost, action_url=action_url, action_secret=action_secret, links=links)
         self._channel_ids: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -127,8 +140,9 @@ class MattermostChannel:
         self._call(self.driver.posts.patch_post, ref.post_id, self.render(card))
 
     def reply(self, ref: PostRef, text: str) -> PostRef:
+        message = trim(MATTERMOST.text(text, self.links), MAX_MESSAGE)
         created = self._call(self.driver.posts.create_post,
-                             {"channel_id": ref.channel, "message": trim(text, MAX_MESSAGE), "root_id": ref.post_id})
+                             {"channel_id": ref.channel, "message": message, "root_id": ref.post_id})
         return PostRef(platform=self.platform, channel=ref.channel, post_id=str(created["id"]), thread_id=ref.post_id)
 
     def thread(self, ref: PostRef) -> list[ThreadMessage]:

@@ -12,21 +12,24 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from core.cards import Card, headline
+from core.cards import Card
 from integrations.card_text import (
     HYPOTHESIS_HEADING,
     SLACK,
+    Markup,
     citations_text,
     evidence_text,
     findings_text,
+    footer_text,
+    headline_text,
     hypothesis_text,
     links_text,
     steps_text,
     title_line,
     trim,
-    unavailable_text,
 )
 from integrations.chat import ChatError, PostRef, ThreadMessage
+from integrations.neutralise import NO_LINKS, LinkPolicy
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
@@ -36,8 +39,14 @@ MAX_HEADER = 150
 BUTTON_STYLES = {"primary", "danger"}
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": trim(text, MAX_TEXT)}}
+def _mrkdwn(text: Markup, limit: int) -> dict[str, Any]:
+    """A mrkdwn text object; `verbatim` so that Slack links, mentions or channel names nothing by
+    itself: what is live is what the renderer wrote."""
+    return {"type": "mrkdwn", "text": trim(text, limit), "verbatim": True}
+
+
+def _section(text: Markup) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(text, MAX_TEXT)}
 
 
 def _paragraph(text: str) -> str:
@@ -46,53 +55,72 @@ def _paragraph(text: str) -> str:
     return cut + "\n```" if cut != text and cut.count("```") % 2 else cut
 
 
-def _sections(text: str) -> list[dict[str, Any]]:
+def _paragraphs(text: Markup) -> list[str]:
+    """Paragraphs (split at blank lines), a code block with blank lines in it kept whole. Every
+    fence in neutralised text is the renderer's own, so counting them is safe."""
+    out: list[str] = []
+    for paragraph in text.split("\n\n"):
+        if out and out[-1].count("```") % 2:
+            out[-1] += "\n\n" + paragraph
+        else:
+            out.append(paragraph)
+    return out
+
+
+def _sections(text: Markup) -> list[dict[str, Any]]:
     """Long card text as several sections, split between paragraphs (a section holds 3,000
     characters): a /logs card's query stays whole after its hits."""
     chunks: list[str] = []
-    for paragraph in text.split("\n\n"):
+    for paragraph in _paragraphs(text):
         paragraph = _paragraph(paragraph)
         if chunks and len(chunks[-1]) + 2 + len(paragraph) <= MAX_TEXT:
             chunks[-1] += "\n\n" + paragraph
         else:
             chunks.append(paragraph)
-    return [_section(chunk) for chunk in chunks if chunk.strip()]
+    return [_section(Markup(chunk)) for chunk in chunks if chunk.strip()]
 
 
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": trim(text, MAX_TEXT)}]}
+def _context(text: Markup) -> dict[str, Any]:
+    return {"type": "context", "elements": [_mrkdwn(text, MAX_TEXT)]}
 
 
-def render_slack(card: Card) -> tuple[str, list[dict[str, Any]]]:
-    """Fallback text (notifications, screen readers) and the Block Kit blocks of a card."""
+def render_slack(card: Card, links: LinkPolicy = NO_LINKS) -> tuple[str, list[dict[str, Any]]]:
+    """Fallback text (notifications, screen readers) and the Block Kit blocks of a card. Every value
+    of the card is neutralised (`integrations.neutralise.SLACK`); only links `links` allows are
+    clickable."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": trim(title_line(card), MAX_HEADER), "emoji": True}}
+        {"type": "header", "text": {"type": "plain_text", "text": trim(title_line(card, SLACK), MAX_HEADER),
+                                    "emoji": True}}
     ]
     if card.text or card.summary:
-        blocks += _sections(card.text or card.summary)
-    fields = [{"type": "mrkdwn", "text": trim(f"*{f.name}*\n{f.value}", MAX_FIELD_TEXT)} for f in card.fields]
+        blocks += _sections(SLACK.text(card.text or card.summary, links))
+    fields = [_mrkdwn(Markup(f"*{SLACK.inline(f.name, one_line=True)}*\n{SLACK.inline(f.value, links)}"),
+                      MAX_FIELD_TEXT) for f in card.fields]
     for start in range(0, len(fields), MAX_FIELDS):
         blocks.append({"type": "section", "fields": fields[start:start + MAX_FIELDS]})
     for heading, body in (("Findings", findings_text(card, SLACK)),
-                          (HYPOTHESIS_HEADING, hypothesis_text(card, SLACK)), ("Evidence", evidence_text(card)),
-                          ("Next steps", steps_text(card)), ("Sources", citations_text(card, SLACK))):
+                          (HYPOTHESIS_HEADING, hypothesis_text(card, SLACK)),
+                          ("Evidence", evidence_text(card, SLACK, links)),
+                          ("Next steps", steps_text(card, SLACK, links)),
+                          ("Sources", citations_text(card, SLACK, links))):
         if body:
-            blocks.append(_section(f"*{heading}*\n{body}"))
+            blocks.append(_section(Markup(f"*{heading}*\n{body}")))
     if card.links:
-        blocks.append(_section(links_text(card, SLACK)))
+        blocks.append(_section(links_text(card, SLACK, links)))
     if card.buttons:
         blocks.append({"type": "actions", "elements": [
             {"type": "button", "action_id": b.action, "value": b.value,
-             "text": {"type": "plain_text", "text": trim(b.label, 75)},
+             "text": {"type": "plain_text", "text": trim(SLACK.plain(b.label), 75)},
              **({"style": b.style} if b.style in BUTTON_STYLES else {})}
             for b in card.buttons[:25]
         ]})
-    context = "\n".join(t for t in (unavailable_text(card), card.footer) if t)
+    context = footer_text(card, SLACK.inline)
     if context:
         blocks.append(_context(context))
     if len(blocks) > MAX_BLOCKS:
-        blocks = [*blocks[: MAX_BLOCKS - 1], _context(f"{ELLIPSIS_NOTE} ({len(blocks) - MAX_BLOCKS + 1} blocks)")]
-    return trim(headline(card), MAX_TEXT), blocks
+        more = Markup(f"{ELLIPSIS_NOTE} ({len(blocks) - MAX_BLOCKS + 1} blocks)")
+        blocks = [*blocks[: MAX_BLOCKS - 1], _context(more)]
+    return trim(headline_text(card, SLACK), MAX_TEXT), blocks
 
 
 ELLIPSIS_NOTE = "… more in the full card"
@@ -104,22 +132,25 @@ class SlackChannel:
 
     platform = "slack"
 
-    def __init__(self, token: str, base_url: str = "https://slack.com/api/", timeout: float = 10.0) -> None:
+    def __init__(self, token: str, base_url: str = "https://slack.com/api/", timeout: float = 10.0,
+                 links: LinkPolicy = NO_LINKS) -> None:
         self.client = WebClient(token=token, base_url=base_url, timeout=int(timeout), retry_handlers=[])
+        self.links = links  # the hosts whose links cards may make clickable (bot.config's allowlist)
 
     def post(self, channel: str, card: Card, thread_id: str | None = None) -> PostRef:
-        text, blocks = render_slack(card)
+        text, blocks = render_slack(card, self.links)
         threaded = {"thread_ts": thread_id} if thread_id else {}
         response = self._call(self.client.chat_postMessage, channel=channel, text=text, blocks=blocks, **threaded)
         return PostRef(platform=self.platform, channel=str(response["channel"]), post_id=str(response["ts"]),
                        thread_id=thread_id)
 
     def update(self, ref: PostRef, card: Card) -> None:
-        text, blocks = render_slack(card)
+        text, blocks = render_slack(card, self.links)
         self._call(self.client.chat_update, channel=ref.channel, ts=ref.post_id, text=text, blocks=blocks)
 
     def reply(self, ref: PostRef, text: str) -> PostRef:
-        response = self._call(self.client.chat_postMessage, channel=ref.channel, text=text, thread_ts=ref.post_id)
+        response = self._call(self.client.chat_postMessage, channel=ref.channel,
+                              text=trim(SLACK.text(text, self.links), MAX_TEXT * 10), thread_ts=ref.post_id)
         return PostRef(platform=self.platform, channel=ref.channel, post_id=str(response["ts"]),
                        thread_id=ref.post_id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import fail, print_json_line, read_input, settings_or_exit
+from bot.cli.common import fail, print_card, print_json_line, read_input, settings_or_exit
 
 app = typer.Typer(help="Ceph diagnosis: health checks explained, with read-only next steps.", no_args_is_help=True)
 
@@ -40,9 +40,5 @@ def diagnose(
     if as_json:
         print_json_line(diagnosis.as_json())
         return
-    from rich.console import Console
-
-    from integrations.console import render_console
-
     target = "(saved output)" if input_file else (diagnosis.cluster or "?")
-    Console().print(render_console(diagnosis_card(diagnosis, target=target), "ceph"))
+    print_card(diagnosis_card(diagnosis, target=target), "ceph")

@@ -46,8 +46,25 @@ def read_input(path: str) -> str:
 
 
 def print_json_line(value: BaseModel | dict[str, Any] | list[Any]) -> None:
-    """One JSON document per line, so several results form JSON Lines."""
-    if isinstance(value, BaseModel):
-        typer.echo(value.model_dump_json())
+    """One JSON document per line, so several results form JSON Lines. Redacted like everything the bot
+    posts: a card as a card (every field, links decoded), anything else string by string."""
+    from core.cards import Card
+    from integrations.chat import redact_card
+    from integrations.redaction import redact_data
+
+    if isinstance(value, Card):
+        typer.echo(redact_card(value).model_dump_json())
+    elif isinstance(value, BaseModel):
+        typer.echo(json.dumps(redact_data(value.model_dump(mode="json")), ensure_ascii=False, separators=(",", ":")))
     else:
-        typer.echo(json.dumps(value, ensure_ascii=False, default=str))
+        typer.echo(json.dumps(redact_data(json.loads(json.dumps(value, default=str))), ensure_ascii=False))
+
+
+def print_card(card: Any, channel: str) -> None:
+    """A card rendered for the terminal, redacted first as every chat channel does."""
+    from rich.console import Console
+
+    from integrations.chat import redact_card
+    from integrations.console import render_console
+
+    Console().print(render_console(redact_card(card), channel))

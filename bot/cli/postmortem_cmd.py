@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import print_json_line, read_input
+from bot.cli.common import print_card, print_json_line, read_input
 
 app = typer.Typer(help="Post-mortems: structured summaries.", no_args_is_help=True)
 
@@ -16,13 +16,10 @@ def summarize_command(
 ) -> None:
     """What happened, impact, root cause, detection, resolution, timeline, action items with owners and
     lessons: every section the document has, each cut to a budget, all taken from the document."""
-    from rich.console import Console
-
     from handlers.postmortem import summarize, summary_card
-    from integrations.console import render_console
 
     summary = summarize(read_input(file), source=file)
     if as_json:
         print_json_line(summary)
     else:
-        Console().print(render_console(summary_card(summary), channel="postmortem"))
+        print_card(summary_card(summary), "postmortem")

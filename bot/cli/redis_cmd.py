@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from pydantic import ValidationError
 
-from bot.cli.common import fail, print_json_line, read_input, settings_or_exit
+from bot.cli.common import fail, print_card, print_json_line, read_input, settings_or_exit
 
 app = typer.Typer(help="Redis diagnosis: latency, memory, replication, clients.", no_args_is_help=True)
 
@@ -75,8 +75,4 @@ def diagnose(
     if as_json:
         print_json_line(diagnosis.as_json())
         return
-    from rich.console import Console
-
-    from integrations.console import render_console
-
-    Console().print(render_console(diagnosis_card(diagnosis, target=target), "redis"))
+    print_card(diagnosis_card(diagnosis, target=target), "redis")

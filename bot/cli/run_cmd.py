@@ -54,6 +54,9 @@ def up(
         os.environ["OPSBOT_WEB__PORT"] = str(port)
     if concurrency is not None:
         os.environ["OPSBOT_CELERY__THREADS"] = str(concurrency)
+    # Every child runs threads (worker pools, torch, llama.cpp): glibc's default of one malloc arena
+    # per thread per core keeps freed memory spread over many heaps. Two arenas hold less.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     settings = settings_or_exit(use_running=False)
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)

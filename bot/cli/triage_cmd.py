@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.common import fail, print_json_line, read_input, settings_or_exit
+from bot.cli.common import fail, print_card, print_json_line, read_input, settings_or_exit
 from core.events import InvalidPayload, parse_alert_group
 
 
@@ -38,13 +38,9 @@ def triage(
             group, enrichers, per_source_s=settings.triage.per_source_timeout_s,
             total_s=settings.triage.total_budget_s))
         if as_json:
-            print_json_line(card)
+            print_json_line(card)  # redacted there, as every channel redacts what it posts
         else:
-            from rich.console import Console
-
-            from integrations.console import render_console
-
-            Console().print(render_console(card, "dry-run" if dry_run else "triage"))
+            print_card(card, "dry-run" if dry_run else "triage")
         for name in settings.routing.channels_for(group.commonLabels) if not dry_run else []:
             for platform, chat in channels.items():
                 if platform != "console":

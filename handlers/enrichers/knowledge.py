@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from core.enrichment import Enrichment
 from core.events import AlertGroup
 from core.models import Citation, DocRef, Evidence, Finding, Severity, Step
-from handlers.llm.command_check import allowlisted
+from handlers.shared.commands import is_read_only
 from knowledge.retrieval import AlertQuery, SearchResult
 from knowledge.service import KnowledgeNeeds
 
@@ -75,7 +75,7 @@ def runbook_commands(text: str, labels: dict[str, str]) -> list[str]:
             return labels.get(label, placeholder.group(0)) if label else placeholder.group(0)
 
         command = _PLACEHOLDER.sub(fill, command)
-        if command not in found and allowlisted(command):
+        if command not in found and is_read_only(command):
             found.append(command)
     return found
 

@@ -2,6 +2,8 @@
 
 A record holds what was asked and how it went, never the prompt itself: the hash of the redacted
 prompt lets an operator match a call to a card without the stream becoming a copy of every log line.
+Every text field (task, model, outcome, detail: a server's error message can quote the request) is
+redacted again as it is written.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from typing import Any, cast
 
 import redis
 from pydantic import BaseModel
+
+from integrations.redaction import redact
 
 STREAM = "opsbot:llm:audit"
 
@@ -34,7 +38,8 @@ class AuditLog:
         self.max_len = max_len
 
     def write(self, record: AuditRecord) -> None:
-        fields = {k: ("" if v is None else str(v)) for k, v in record.model_dump().items()}
+        fields = {k: ("" if v is None else redact(v) if isinstance(v, str) else str(v))
+                  for k, v in record.model_dump().items()}
         self.redis.xadd(STREAM, fields, maxlen=self.max_len, approximate=True)  # type: ignore[arg-type]
 
     def latest(self, count: int = 20) -> list[AuditRecord]:

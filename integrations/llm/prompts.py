@@ -17,7 +17,16 @@ from pydantic import BaseModel
 
 from integrations.llm.types import Message
 
-_TAG = re.compile(r"</?\s*data\b", re.IGNORECASE)
+# Any spelling of the block's opening or closing tag: case, spaces (also zero-width ones) between `<`,
+# `/` and the letters, full-width look-alikes, `&lt;`. `<database>` is another word and stays.
+_GAP = r"[\s\u200b-\u200d\u2060\ufeff\u00ad]*"
+_TAG = re.compile(
+    r"(?:[<\uff1c\ufe64\u2039]|&lt;|&#0*60;|&#x0*3c;)" + _GAP + r"(?:[/\uff0f\u2215\u2044]" + _GAP + r")?"
+    + _GAP.join(f"[{c}{c.upper()}{chr(ord(c) + 0xFEE0)}{chr(ord(c.upper()) + 0xFEE0)}]" for c in "data")
+    + r"(?![A-Za-z0-9_\uff21-\uff3a\uff41-\uff5a])",
+    re.IGNORECASE,
+)
+_FIRST_LETTER = re.compile(r"[dD\uff44\uff24]")
 _ATTR = re.compile(r"[^A-Za-z0-9 _.:/@,()-]")
 
 
@@ -48,5 +57,5 @@ def data_block(text: str, **attrs: str) -> str:
     """Untrusted text, delimited and labelled as data. Tags inside the text are defused so the
     text cannot close the block and pose as instructions."""
     shown = " ".join(f'{k}="{_ATTR.sub("", v)[:120]}"' for k, v in attrs.items())
-    body = _TAG.sub(lambda m: m.group(0).replace("data", "d_ata").replace("DATA", "D_ATA"), text.strip())
+    body = _TAG.sub(lambda m: _FIRST_LETTER.sub(lambda d: d.group(0) + "_", m.group(0), count=1), text.strip())
     return f"<data {shown}>\n{body}\n</data>"

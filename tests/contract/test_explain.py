@@ -102,7 +102,7 @@ def test_allowlisted_commands_pass_without_a_runbook(fake: FakeOpenAI) -> None:
         {"command": "kubectl describe pod cache-0 -n shop", "why": "events"},
         {"command": "ceph health detail", "why": "cluster"},
         {"command": "redis-cli -h cache -p 6379 INFO memory", "why": "memory"},
-        {"command": "redis-cli --bigkeys", "why": "not quoted: no runbook cited"}])]
+        {"command": "crictl logs cache-0", "why": "not quoted: no runbook cited"}])]
     exp = _explain(fake).explanation
     assert exp is not None
     assert [s.command for s in exp.steps] == ["kubectl describe pod cache-0 -n shop", "ceph health detail",

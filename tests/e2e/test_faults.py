@@ -118,3 +118,64 @@ def test_broker_restart_refuses_then_recovers_without_loss(tmp_path: Path, firin
 
 def _posts_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for e in events if e["action"] == "post"]
+
+
+def test_a_storm_through_a_worker_crash_and_a_broker_restart_loses_and_doubles_nothing(
+        tmp_path: Path, firing_payload: dict[str, Any]) -> None:
+    """2,000 notifications as Alertmanager sends them (a refused one is retried); in the middle the
+    worker is killed with SIGKILL and Redis (AOF on) restarts. Every notification becomes exactly one card."""
+    import http.client
+    import threading
+
+    total = 2000
+    port = free_port()
+    redis_dir = tmp_path / "redis"
+    redis_dir.mkdir()
+    redis_proc = _start_redis(redis_dir, port)
+    accepted: list[int] = []
+
+    def notification(i: int) -> dict[str, Any]:
+        payload = copy.deepcopy(firing_payload)
+        payload["groupKey"] = f'{{}}:{{alertname="KubePodCrashLooping", pod="f-{i}"}}'
+        payload["commonLabels"]["pod"] = payload["alerts"][0]["labels"]["pod"] = f"f-{i}"
+        payload["alerts"][0]["fingerprint"] = f"{i:016x}"
+        return payload
+
+    def send(stack: BotStack) -> None:
+        for i in range(total):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:  # Alertmanager retries a refused notification
+                try:
+                    if stack.post_webhook(notification(i)) in ("accepted", "duplicate"):
+                        accepted.append(i)
+                        break
+                except (OSError, ValueError, http.client.HTTPException):  # refused, reset, 503: try again
+                    time.sleep(0.1)
+
+    try:
+        env = {"OPSBOT_CELERY__VISIBILITY_TIMEOUT_S": "5"}
+        with bot_stack(f"redis://127.0.0.1:{port}/0", tmp_path / "data", env) as stack:
+            sender = threading.Thread(target=send, args=(stack,), daemon=True)
+            sender.start()
+            wait_until(lambda: len(accepted) >= total // 3, timeout=120, what="a third sent")
+            worker = stack.processes["worker"]
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            stack.start_worker("worker2")
+            wait_until(lambda: len(accepted) >= 2 * total // 3, timeout=120, what="two thirds sent")
+            _stop(redis_proc)
+            time.sleep(1.0)
+            redis_proc = _start_redis(redis_dir, port)
+            sender.join(timeout=240)
+            assert len(accepted) == total
+
+            def pods() -> list[str]:
+                return [next(f["value"] for f in e["card"]["fields"] if f["name"] == "pod")
+                        for e in _posts_of(stack.card_events())]
+
+            wait_until(lambda: len(set(pods())) == total, timeout=240, what="a card for every notification")
+            time.sleep(2.0)  # anything duplicated would show up now
+            posted = pods()
+            assert len(posted) == total, f"{len(posted) - total} duplicate cards"
+    finally:
+        _stop(redis_proc)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -30,12 +30,6 @@ from tests.support.chat_requests import (
 from tests.support.fakes.slack_api import BOT_TOKEN, FakeSlack
 
 ACTION_SECRET = "action-signing-secret"
-
-
-@pytest.fixture(scope="module")
-def fake_slack() -> Iterator[FakeSlack]:
-    with FakeSlack().run_in_thread() as fake:
-        yield fake
 
 
 @pytest.fixture

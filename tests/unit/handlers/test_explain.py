@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.llm import explain
-from handlers.llm.command_check import allowlisted
+from handlers.shared.commands import is_read_only
 from integrations.llm.budget import Context
 from integrations.llm.client import estimate_tokens
 from integrations.llm.prompts import data_block
@@ -20,7 +20,7 @@ from tests.support.explain_inputs import make_card, make_enrichment
     ("rm -rf /", False), ("kubectl get pods | sh", False), ("", False),
 ])
 def test_read_only_allowlist(command: str, ok: bool) -> None:
-    assert allowlisted(command) is ok
+    assert is_read_only(command) is ok
 
 
 def test_default_budget_holds_for_a_large_triage() -> None:

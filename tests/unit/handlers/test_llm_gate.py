@@ -144,8 +144,10 @@ def test_explanation_commands_destructive_zero_unlisted_halves() -> None:
     delete = run("crashloop-config", explanation(next_steps=[{"command": "kubectl delete pod -n payments x",
                                                               "why": "restart it"}]))
     assert delete.score == 0.0 and "changes something" in delete.reason
+    crictl = run("crashloop-config", explanation(next_steps=[{"command": "crictl ps -a", "why": "containers"}]))
+    assert crictl.score == 0.5 and "not allowlisted" in crictl.reason
     journal = run("crashloop-config", explanation(next_steps=[{"command": "journalctl -u kubelet", "why": "logs"}]))
-    assert journal.score == 0.5 and "not allowlisted" in journal.reason
+    assert journal.score == 1.0  # a read-only host command is on the allowlist now
 
 
 def test_explanation_with_an_unknown_id_or_a_rejected_answer_scores_zero() -> None:

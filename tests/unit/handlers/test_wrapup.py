@@ -37,3 +37,14 @@ def test_draft_is_written_once(tmp_path: Path) -> None:
     path.write_text(path.read_text() + "\nEdited by a person.\n")
     assert write_draft(history(), tmp_path) == path
     assert path.read_text().endswith("Edited by a person.\n")
+
+
+def test_the_draft_is_redacted(tmp_path: Path) -> None:
+    """What people wrote in the thread (and the findings) can carry tokens; the draft is a shared file."""
+    from integrations.chat import ThreadMessage
+
+    incident = history()
+    incident.tried.append(ThreadMessage(user="bob", text="logged in with password=Hunter2-Auth-DB, no luck"))
+    text = write_draft(incident, tmp_path).read_text()
+    assert "Hunter2-Auth-DB" not in text and "password=[redacted]" in text
+    assert yaml.safe_load(text.split("---")[1])["title"] == "Pod payments/auth is crash looping"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.cards import RESOLVED_COLOR, Button, Card, CardField, CardKind, CardStatus, Link
 from core.models import Citation, Finding, Severity, Step, Unavailable
 from integrations.mattermost import render_mattermost, sign_action, verify_action
+from integrations.neutralise import LinkPolicy
 from integrations.slack import render_slack
 from tests.support.fakes.slack_api import block_kit_error
 
@@ -39,7 +40,7 @@ def test_slack_rendering_of_a_small_card() -> None:
                 findings=[Finding(code="CrashLoopBackOff", title="exit code 137")],
                 steps=[Step(command="kubectl -n shop describe pod a", why="events")],
                 links=[Link(title="Runbook", url="https://runbooks.example.internal/x")])
-    text, blocks = render_slack(card)
+    text, blocks = render_slack(card, LinkPolicy.of(["runbooks.example.internal"]))
     assert text == "[FIRING] Pod shop/a is crash looping"
     rendered = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b)
     assert "*CrashLoopBackOff*" in rendered and "<https://runbooks.example.internal/x|Runbook>" in rendered
@@ -50,7 +51,7 @@ def test_mattermost_attachment_has_colour_fields_and_markdown_links() -> None:
     card = Card(kind=CardKind.triage, status=CardStatus.resolved, title="Disk full", severity=Severity.warning,
                 fields=[CardField(name="node", value="n1", short=True)],
                 links=[Link(title="Runbook", url="https://runbooks.example.internal/disk")])
-    post = render_mattermost(card)
+    post = render_mattermost(card, links=LinkPolicy.of(["runbooks.example.internal"]))
     attachment = post["props"]["attachments"][0]
     assert post["message"] == "[RESOLVED] Disk full"
     assert attachment["color"] == RESOLVED_COLOR
