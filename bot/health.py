@@ -7,6 +7,7 @@ other component being down costs a line on the card, never the card.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -64,6 +65,7 @@ def _broker(settings: Settings) -> tuple[State, str]:
 
 
 def _llm(settings: Settings) -> tuple[State, str]:
+    # A bare GET, not integrations.llm.client: that imports LangChain, which the web process avoids.
     llm = settings.llm
     if not llm.configured:
         return "off", "disabled" if not llm.enabled else "no LLM server configured"
@@ -96,6 +98,26 @@ def _knowledge(settings: Settings) -> tuple[State, str]:
 CHECKS = {"broker": _broker, "llm": _llm, "embeddings": _embeddings, "knowledge": _knowledge}
 
 
+class RecentHealth:
+    """`check_health`, reused for a few seconds: /readyz is probed and /metrics scraped often, and each
+    check is network I/O to the broker, the LLM and the embedding server. One per web app."""
+
+    def __init__(self, settings: Settings, max_age_s: float = 5.0) -> None:
+        self.settings = settings
+        self.max_age_s = max_age_s
+        self._last: tuple[float, Health] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Health:
+        with self._lock:
+            if self._last is not None and time.monotonic() - self._last[0] < self.max_age_s:
+                return self._last[1]
+        health = check_health(self.settings)
+        with self._lock:
+            self._last = (time.monotonic(), health)
+        return health
+
+
 def check_health(settings: Settings) -> Health:
     """Every component at once (in parallel, each within CHECK_TIMEOUT_S)."""
     with ThreadPoolExecutor(max_workers=len(CHECKS), thread_name_prefix="health") as pool:
@@ -108,11 +130,11 @@ class ComponentHealthCollector(Collector):
     """`opsbot_component_up{component=...}` (1 up, 0 down or off) and `opsbot_component_configured`,
     checked when /metrics is scraped."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, health: RecentHealth) -> None:
+        self.health = health
 
     def collect(self) -> Iterable[Metric]:
-        health = check_health(self.settings)
+        health = self.health.get()
         up = GaugeMetricFamily("opsbot_component_up", "1 when the component answers its health check",
                                labels=["component"])
         configured = GaugeMetricFamily("opsbot_component_configured", "1 when the component is configured",

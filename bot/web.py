@@ -35,13 +35,14 @@ from bot.celery_app import QUEUE_ALERTS, make_celery
 from bot.chat_routes import add_chat_routes
 from bot.config import Settings, WebhookAuthSettings
 from bot.enqueue import TaskPublisher
-from bot.health import ComponentHealthCollector, check_health
+from bot.health import ComponentHealthCollector, RecentHealth
 from bot.metrics import SharedMetricsCollector, WebMetrics
 from bot.request_input import CLIENT_FAULTS, BadRequest, body_bytes, secure_equal
 from core.events import InvalidPayload, parse_alert_group
 from integrations.redaction import redact
 
 log = logging.getLogger("opsbot.web")
+HEALTH: web.AppKey[RecentHealth] = web.AppKey("health", RecentHealth)
 WEBHOOK_PATH = "/webhook/alertmanager"
 LINGERING_S = 2.0
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -144,7 +145,8 @@ def create_app(settings: Settings) -> web.Application:
     import redis as sync_redis
 
     metrics.registry.register(SharedMetricsCollector(sync_redis.Redis.from_url(settings.redis_url)))
-    metrics.registry.register(ComponentHealthCollector(settings))
+    app[HEALTH] = RecentHealth(settings)
+    metrics.registry.register(ComponentHealthCollector(app[HEALTH]))
     app.router.add_post(WEBHOOK_PATH, alertmanager_webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -224,7 +226,7 @@ async def readyz(request: web.Request) -> web.Response:
     """Ready when the broker answers (alerts are accepted, cards delivered); every component's state
     is listed, so a down LLM or embedding server shows here without making the bot unready."""
     loop = asyncio.get_running_loop()
-    health = await loop.run_in_executor(request.app[EXECUTOR], check_health, request.app[SETTINGS])
+    health = await loop.run_in_executor(request.app[EXECUTOR], request.app[HEALTH].get)
     body = {"status": "ready" if health.ready else "unready",
             "broker": "ok" if health.ready else f"unreachable: {health.components[0].detail}",
             "components": {c.name: {"state": c.state, "detail": c.detail} for c in health.components}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.config import Settings
-from bot.health import ComponentHealthCollector, check_health
+from bot.health import ComponentHealthCollector, RecentHealth, check_health
 from tests.support.servers import free_port
 
 
@@ -28,7 +28,7 @@ def test_unconfigured_parts_are_off_not_down(tmp_path: Path) -> None:
 
 def test_metrics_export_component_up_and_configured(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, redis_url=f"redis://127.0.0.1:{free_port()}/0", llm={"enabled": False})
-    families = {f.name: f for f in ComponentHealthCollector(settings).collect()}
+    families = {f.name: f for f in ComponentHealthCollector(RecentHealth(settings)).collect()}
     up = {s.labels["component"]: s.value for s in families["opsbot_component_up"].samples}
     configured = {s.labels["component"]: s.value for s in families["opsbot_component_configured"].samples}
     assert up["broker"] == 0.0 and configured["broker"] == 1.0 and configured["llm"] == 0.0
