@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from core.models import Citation, Finding, Severity, Step, Unavailable
+from core.models import Citation, Finding, Fix, Severity, Step, Unavailable
 
 # The resolved card's button; the worker's action task serves it (value: the incident key).
 DRAFT_BUTTON = "draft_postmortem"
@@ -82,6 +82,7 @@ class Card(BaseModel):
     hypothesis: Hypothesis | None = Field(None, description="the LLM's, shown under the findings")
     evidence: str = Field("", description="what each source saw, a few redacted lines each; shown after findings")
     steps: list[Step] = Field(default_factory=list)
+    fixes: list[Fix] = Field(default_factory=list, description="changes a human runs, shown apart from steps")
     citations: list[Citation] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
     images: list[Image] = Field(default_factory=list)

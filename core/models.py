@@ -65,6 +65,16 @@ class DocRef(BaseModel):
     url: str | None = None
 
 
+class Fix(BaseModel):
+    """A documented change that fixes the problem. A human runs it; opsbot never does."""
+
+    command: str
+    why: str = ""
+    caution: str = Field("", description="what can go wrong; required for destructive changes")
+    last_resort: bool = Field(False, description="only when nothing else worked (e.g. giving up unfound objects)")
+    doc: DocRef | None = Field(None, description="the documentation section the fix comes from")
+
+
 class Evidence(BaseModel):
     """What one source said (or that it could not be consulted). Text is already redacted."""
 
@@ -91,6 +101,7 @@ class Finding(BaseModel):
     explanation: str = ""
     evidence_refs: list[str] = Field(default_factory=list)
     steps: list[Step] = Field(default_factory=list)
+    fixes: list[Fix] = Field(default_factory=list, description="changes a human runs; never run by opsbot")
     docs: list[DocRef] = Field(default_factory=list)
 
 
