@@ -5,7 +5,11 @@ each with the corpus file that answers it. Reports recall@5 (the answering file 
 documents /ask draws on), how many answerable questions /ask treats as found, how many off-topic
 questions it wrongly treats as found, and the time per answer (retrieval + relevance check, no LLM).
 
-Usage: .venv/bin/python -m bench.ask_bench [--corpus ../shared/corpus] [--index DIR]
+`--action`: "how do I debug X" questions (issue 19; English and Russian, written before any tuning,
+split dev/test) against the bundled library alone (what a new user has): does the answer (no LLM)
+quote every first-check command of the runbook that covers X, and cite that runbook first?
+
+Usage: .venv/bin/python -m bench.ask_bench [--corpus ../shared/corpus] [--index DIR] [--action [--out FILE]]
 The index is kept in DIR (default: a folder under the system temp dir) so a re-run costs nothing.
 """
 
@@ -19,8 +23,10 @@ from pathlib import Path
 
 from bot.config import load_settings
 from handlers.ask import ask
+from handlers.enrichers.knowledge import code_spans
 from knowledge import service
 from knowledge.config import KnowledgeFolder
+from knowledge.documents import read_document
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = {"runbooks": "runbook", "runbooks-openshift": "runbook", "ceph-docs": "doc", "redis-docs": "doc",
@@ -85,6 +91,86 @@ OFF_TOPIC = [
 ]
 
 
+# (question, the bundled runbook that answers it, half): written before tuning; test measured once.
+ACTION_QUESTIONS: list[tuple[str, str, str]] = [
+    ("How do I debug a pod in CrashLoopBackOff?", "pod-crash-looping.md", "dev"),
+    ("What should I check when a node goes NotReady?", "kubernetes-node.md", "dev"),
+    ("How do I troubleshoot a Redis replica that lost its master?", "redis-replication.md", "dev"),
+    ("how to debug ceph osd down after a reboot", "ceph-osd-down.md", "dev"),
+    ("What should I check when the disk on a host is almost full?", "node-filesystem.md", "dev"),
+    ("Что делать, если под постоянно перезапускается?", "pod-crash-looping.md", "dev"),
+    ("Как проверить, почему etcd потерял лидера?", "etcd.md", "dev"),
+    ("How do I fix a deployment rollout that is stuck?", "kubernetes-rollout.md", "dev"),
+    ("Что проверить, если Alertmanager не отправляет уведомления?", "alertmanager.md", "dev"),
+    ("how do I investigate an OpenSearch cluster in red health", "opensearch.md", "dev"),
+    ("How do I debug a container that keeps getting OOMKilled?", "container-oomkilled.md", "test"),
+    ("What should I check when Prometheus cannot scrape a target?", "prometheus-targets.md", "test"),
+    ("How do I troubleshoot a persistent volume that is almost full?", "kubernetes-persistent-volume.md", "test"),
+    ("What should I check when Redis refuses new connections?", "redis-down.md", "test"),
+    ("Что делать, если OSD Ceph почти заполнен?", "ceph-osd-nearfull.md", "test"),
+    ("Как диагностировать высокую задержку диска на сервере?", "node-disk-io.md", "test"),
+    ("How do I debug a cron job that failed?", "kubernetes-job.md", "test"),
+    ("What should I check when the Kubernetes API server is down?", "kubernetes-control-plane.md", "test"),
+    ("Что делать, если часы на узле расходятся с NTP?", "node-clock.md", "test"),
+    ("how do I fix ceph placement groups that are inactive", "ceph-pgs.md", "test"),
+    # test2: written after the test half had been seen once, before the change it prompted (Russian
+    # questions ranked by term coverage); measured once after that change.
+    ("How do I troubleshoot an HPA that is stuck at max replicas?", "kubernetes-hpa.md", "test2"),
+    ("What should I check when a namespace quota is exceeded?", "kubernetes-quota-capacity.md", "test2"),
+    ("How do I debug a kubelet certificate that failed to renew?", "kubernetes-certificates.md", "test2"),
+    ("What should I check when a Ceph monitor is down?", "ceph-mon.md", "test2"),
+    ("How do I fix a CephFS file system without a standby MDS?", "ceph-filesystem.md", "test2"),
+    ("How do I investigate a systemd service that keeps failing on a host?", "node-system.md", "test2"),
+    ("Что делать, если на сервере заканчивается память?", "node-cpu-memory.md", "test2"),
+    ("Как проверить ошибки на сетевом интерфейсе узла?", "node-network.md", "test2"),
+    ("Что проверить, если Prometheus не перечитал конфигурацию?", "prometheus.md", "test2"),
+    ("Что делать, если сервер перегревается?", "node-hardware.md", "test2"),
+]
+
+
+def first_checks(runbook: str) -> list[str]:
+    doc = read_document(service.bundled_runbooks_dir() / runbook, runbook)
+    return [c for s in doc.sections if s.path and s.path[-1] == "First checks" for c in code_spans(s.text)]
+
+
+def action_bench(index: Path, out: Path | None) -> None:
+    settings = load_settings(data_dir=index, knowledge={"bundled_runbooks": True, "folders": []})
+    print(f"index: {service.ensure_ingested(settings).line()}", flush=True)
+    rows: dict[str, list[tuple[bool, bool, bool]]] = {"dev": [], "test": [], "test2": []}
+    lines = ["## /ask: action-first answers (issue 19)", "",
+             "Bundled library alone, no LLM. All = every first-check command of the runbook is in the answer "
+             "verbatim; first = that runbook is the first citation; lead = the answer starts with its first checks.",
+             "", "| half | question | all commands | first citation | lead |", "|---|---|---|---|---|"]
+    took = []
+    for question, runbook, part in ACTION_QUESTIONS:
+        started = time.perf_counter()
+        result = ask(question, settings)
+        took.append(time.perf_counter() - started)
+        commands = first_checks(runbook)
+        has_all = result.found and all(c in result.answer for c in commands)
+        first = bool(result.citations) and result.citations[0].source == runbook
+        leads = result.answer.startswith(("First checks", "Что проверить"))
+        rows[part].append((has_all, first, leads))
+        lines.append(f"| {part} | {question} | {'yes' if has_all else 'no'} | {'yes' if first else 'no'} | "
+                     f"{'yes' if leads else 'no'} |")
+        if not has_all:
+            print(f"  miss ({part}): {question!r} -> {[c.source for c in result.citations][:3]}")
+    lines += ["", "| half | questions | all first-check commands | right runbook first | answer leads with checks |",
+              "|---|---|---|---|---|"]
+    for part, marks in rows.items():
+        n = len(marks)
+        lines.append(f"| {part} | {n} | {sum(m[0] for m in marks)}/{n} | {sum(m[1] for m in marks)}/{n} | "
+                     f"{sum(m[2] for m in marks)}/{n} |")
+    lines += ["", f"Time per answer (retrieval, relevance, action sections; no LLM): p50 "
+              f"{percentile(took, 50) * 1000:.0f} ms, p95 {percentile(took, 95) * 1000:.0f} ms.", "",
+              "Target: the first-check commands in the answer for at least 9 of 10 questions.", "",
+              "Run: `.venv/bin/python -m bench.ask_bench --action`.", ""]
+    print("\n".join(lines))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(lines))
+
+
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
@@ -93,8 +179,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--index", type=Path, default=Path(tempfile.gettempdir()) / "opsbot-ask-bench")
+    parser.add_argument("--action", action="store_true", help="action-first answers on the bundled library")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ask.md")
     args = parser.parse_args()
-    folders = [KnowledgeFolder(path=args.corpus / name, doc_type=kind)  # type: ignore[arg-type]
+    if args.action:
+        action_bench(args.index.with_name(args.index.name + "-bundled"), args.out)
+        return
+    folders = [KnowledgeFolder(path=args.corpus / name, doc_type=kind)
                for name, kind in FOLDERS.items()]
     settings = load_settings(data_dir=args.index, knowledge={"bundled_runbooks": False, "folders": folders})
     print(f"index: {service.ensure_ingested(settings).line()}", flush=True)

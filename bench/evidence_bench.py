@@ -155,7 +155,8 @@ def main() -> None:
         for i in range(50):
             search.documents.append(log_doc(datetime.now(UTC) - timedelta(seconds=5 * i), k8s.NS, k8s.OOM_POD,
                                             "java.lang.OutOfMemoryError: Java heap space"))
-        env = {"OPSBOT_CONSOLE__ENABLED": "on",
+        env = {"OPSBOT_CONSOLE__ENABLED": "on", "OPSBOT_STORM__ENABLED": "false",  # each alert's own card
+               "OPSBOT_BUDGETS__POSTS_PER_MINUTE": "1000000",
                "OPSBOT_KUBERNETES__CLUSTERS": json.dumps({"prod": {"host": kube.base_url, "token": k8s.TOKEN}}),
                "OPSBOT_PROMETHEUS__URL": prom.base_url, "OPSBOT_OPENSEARCH__URL": search.base_url}
         with bot_stack(redis.url, Path(tmp) / "data", env) as stack:

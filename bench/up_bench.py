@@ -121,7 +121,10 @@ def run_mode(mode: str, groups: int, within: float) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix=f"up-bench-{mode}-"))
     data_dir, port = root / "data", free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPSBOT_")}
-    env |= {"OPSBOT_WEB__PORT": str(port), "OPSBOT_LLM__CACHE_TTL_S": "0"}
+    # Each group's own first card is what is measured: no storm digest, no post budget (bench.storm_bench
+    # measures those).
+    env |= {"OPSBOT_WEB__PORT": str(port), "OPSBOT_LLM__CACHE_TTL_S": "0", "OPSBOT_STORM__ENABLED": "false",
+            "OPSBOT_BUDGETS__POSTS_PER_MINUTE": "100000"}
     if mode == "nollm":
         env["OPSBOT_LLM__ENABLED"] = "false"
     if mode == "llm-ungated":  # every group gets its LLM call: the LLM pool under a real load

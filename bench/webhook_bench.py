@@ -103,7 +103,9 @@ def first_cards(server_url: str, client: redis.Redis, workdir: Path, cards: int,
 
     client.flushall()
     with slack_api.FakeSlack().run_in_thread() as slack:
-        env = {"OPSBOT_SLACK__BOT_TOKEN": slack_api.BOT_TOKEN, "OPSBOT_SLACK__API_URL": slack.api_url}
+        env = {"OPSBOT_SLACK__BOT_TOKEN": slack_api.BOT_TOKEN, "OPSBOT_SLACK__API_URL": slack.api_url,
+               # every alert's own first card is measured: no storm digest, no post budget
+               "OPSBOT_STORM__ENABLED": "false", "OPSBOT_BUDGETS__POSTS_PER_MINUTE": "1000000"}
         with bot_stack(server_url, workdir, env) as stack:
             url = f"{stack.web_url}/webhook/alertmanager"
             sent_at: dict[str, float] = {}

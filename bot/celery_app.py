@@ -53,7 +53,8 @@ class BrokerSafeTask(Task):
 
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    app = Celery("opsbot", broker=settings.redis_url or EMBEDDED_HINT, include=["bot.tasks", "bot.command_tasks"],
+    app = Celery("opsbot", broker=settings.redis_url or EMBEDDED_HINT,
+                 include=["bot.tasks", "bot.command_tasks", "bot.openai_task"],
                  task_cls=BrokerSafeTask)
     llm = settings.llm
     llm_limit = int(max(settings.celery.task_time_limit_s,
@@ -74,6 +75,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "bot.tasks.run_action": {"queue": QUEUE_COLLECT},
             "bot.tasks.explain_incident": {"queue": QUEUE_LLM},
             "bot.tasks.explain_command": {"queue": QUEUE_LLM},
+            "bot.tasks.answer_openai": {"queue": QUEUE_COLLECT},  # or QUEUE_LLM, chosen when queued
         },
         # An explanation may wait for a slot, then make its call and one repair call.
         task_annotations={name: {"time_limit": llm_limit, "soft_time_limit": llm_limit - 5}

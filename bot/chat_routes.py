@@ -49,9 +49,23 @@ def _add_mattermost(app: web.Application, settings: Settings) -> None:
                           outgoing_tokens=[t.get_secret_value() for t in mattermost.outgoing_tokens])
 
 
+def _add_web(app: web.Application, settings: Settings) -> None:
+    from bot.web_channel.routes import add_web_routes
+
+    add_web_routes(app, settings)
+
+
+def _add_openai(app: web.Application, settings: Settings) -> None:
+    from bot.openai_api import add_openai_routes
+
+    add_openai_routes(app, settings)
+
+
 CHAT_ROUTES: dict[str, ChatRoutes] = {
     "slack": ChatRoutes(enabled=_slack_enabled, add=_add_slack),
     "mattermost": ChatRoutes(enabled=_mattermost_enabled, add=_add_mattermost),
+    "web": ChatRoutes(enabled=lambda settings: settings.webchat.enabled, add=_add_web),
+    "openai": ChatRoutes(enabled=lambda settings: bool(settings.openai_api.api_keys), add=_add_openai),
 }
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.app_keys import DEDUPE_PREFIX, PUBLISHER, SETTINGS
 from bot.celery_app import QUEUE_COLLECT
 from bot.commands import command_for_mention, instant_reply, normalise
-from core.cards import DRAFT_BUTTON, Card
+from core.cards import DRAFT_BUTTON, FEEDBACK_BUTTONS, Card
 from core.events import Action, Command, Mention
 
 log = logging.getLogger("opsbot.commands")
@@ -48,7 +48,7 @@ async def queue_command(app: web.Application, cmd: Command, request_id: str) -> 
     settings = app[SETTINGS]
     command_key = f"command:{cmd.platform}:{request_id}"
     try:
-        await app[PUBLISHER].publish_once(
+        await app[PUBLISHER].publish_tracked(  # in the outbox (bot.outbox) until its answer is posted
             DEDUPE_PREFIX + command_key, settings.celery.dedupe_ttl_s, "bot.tasks.run_command",
             [command_key, cmd.model_dump(mode="json"), time.time()], QUEUE_COLLECT, argsrepr=f"(/{cmd.name})",
         )
@@ -59,7 +59,7 @@ async def queue_command(app: web.Application, cmd: Command, request_id: str) -> 
 
 
 # Buttons the cards carry, and the task that serves each; anything else is answered as unsupported.
-ACTION_TASKS = {DRAFT_BUTTON: "bot.tasks.run_action"}
+ACTION_TASKS = {DRAFT_BUTTON: "bot.tasks.run_action", **dict.fromkeys(FEEDBACK_BUTTONS, "bot.tasks.run_action")}
 ACTION_DEDUPE_TTL_S = 60  # a double click, or a platform retry, runs the action once
 
 
@@ -67,6 +67,8 @@ async def accept_action(app: web.Application, action: Action) -> Accepted:
     if action.action not in ACTION_TASKS:
         return Accepted(error=f"The button `{action.action}` is not supported by this version.")
     key = f"action:{action.action}:{action.value}"
+    if action.action in FEEDBACK_BUTTONS:  # a vote is per person: one person's click must not swallow another's
+        key += f":{action.platform}:{action.user_id or action.user}"
     try:
         await app[PUBLISHER].publish_once(
             DEDUPE_PREFIX + key, ACTION_DEDUPE_TTL_S, ACTION_TASKS[action.action], [action.model_dump(mode="json")],

@@ -15,9 +15,11 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from bot.app_keys import DEDUPE_PREFIX
 from bot.celery_app import celery_app
 from bot.commands import CommandHandler, execute, working_card
 from bot.incidents import IncidentMeta
+from bot.outbox import mark_processed
 from bot.runtime import Runtime, runtime
 from bot.tasks import COMMAND_RECEIVER, deliver_card, llm_client, llm_gate
 from core.cards import Card, CardStatus
@@ -63,6 +65,7 @@ def run_command(command_key: str, payload: dict[str, Any], received_at: float) -
         if rt.settings.llm.configured and card.status is CardStatus.done and _worth_llm(cmd.name, card):
             explain_command.delay(command_key, cmd.name, cmd.model_dump(mode="json"))
     deliver_card.delay(command_key, channel_key)
+    mark_processed(rt.redis, DEDUPE_PREFIX + command_key, command_key, meta.version)
     return "done"
 
 

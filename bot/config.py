@@ -23,6 +23,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from handlers.budgets import BudgetSettings
+from handlers.storm import StormRule, StormSettings
 from integrations.ceph.config import CephDiagnosisSettings
 from integrations.kubernetes.config import KubernetesSettings
 from integrations.llm.config import LLMSettings
@@ -66,6 +68,7 @@ class Route(BaseModel):
 
     matchers: dict[str, str]
     channel: str
+    storm: StormRule | None = Field(None, description="this channel's storm threshold and window (storm.* otherwise)")
 
     def matches(self, labels: dict[str, str]) -> bool:
         for name, expected in self.matchers.items():
@@ -89,6 +92,10 @@ class RoutingSettings(BaseModel):
             if route.matches(labels) and route.channel not in found:
                 found.append(route.channel)
         return found or [self.default_channel]
+
+    def storm_rule(self, channel: str) -> StormRule | None:
+        """The storm rule of the first route to `channel` that sets one."""
+        return next((r.storm for r in self.routes if r.channel == channel and r.storm is not None), None)
 
 
 class SlackSettings(BaseModel):
@@ -137,6 +144,29 @@ class ConsoleSettings(BaseModel):
     cards_file: str = Field("cards.jsonl", description="JSON Lines file in the data directory")
 
 
+class WebChatSettings(BaseModel):
+    """The web channel: the live board, threads, buttons and the command box at `/web`."""
+
+    enabled: bool = Field(False, description="serve the board and post cards to it (opsbot up turns it on)")
+    token: SecretStr | None = Field(None, description="login token; a login is required off loopback")
+    basic_user: str | None = None
+    basic_password: SecretStr | None = None
+    max_cards: int = Field(2000, ge=10, description="threads kept on the board (oldest leave first)")
+    board_cards: int = Field(300, ge=10, le=5000, description="cards the page shows when it opens")
+
+    @property
+    def login_configured(self) -> bool:
+        return self.token is not None or bool(self.basic_user and self.basic_password)
+
+
+class OpenAIEndpointSettings(BaseModel):
+    """`/v1/models` and `/v1/chat/completions`: opsbot as a model for Open WebUI, LiteLLM, IDE agents."""
+
+    api_keys: list[SecretStr] = Field(default_factory=list, description="bearer keys; the endpoint is off without one")
+    model: str = Field("opsbot", min_length=1, description="the model id clients ask for")
+    timeout_s: float = Field(120.0, gt=0, le=600, description="longest wait for the answer card")
+
+
 class LinkSettings(BaseModel):
     allowed_hosts: list[str] = Field(
         default_factory=list,
@@ -156,6 +186,10 @@ class CelerySettings(BaseModel):
     threads: int = Field(4, ge=1, description="threads of each pool `opsbot up` runs (alerts+chat, collect)")
     chat_max_retries: int = Field(16, ge=0, description="about 30 minutes of retrying before a card is given up")
     dedupe_ttl_s: int = Field(3600, ge=10, description="how long a delivered notification is remembered")
+    redeliver_after_s: int = Field(
+        30, ge=2, description="a notification not shown on every channel this long after it was accepted is "
+        "processed or delivered again (bot.outbox: a worker killed with the message in hand loses nothing)"
+    )
 
 
 class TriageSettings(BaseModel):
@@ -178,6 +212,8 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     mattermost: MattermostSettings = Field(default_factory=MattermostSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    webchat: WebChatSettings = Field(default_factory=WebChatSettings)
+    openai_api: OpenAIEndpointSettings = Field(default_factory=OpenAIEndpointSettings)
     links: LinkSettings = Field(default_factory=LinkSettings)
     celery: CelerySettings = Field(default_factory=CelerySettings)
     triage: TriageSettings = Field(default_factory=TriageSettings)
@@ -188,6 +224,8 @@ class Settings(BaseSettings):
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     opensearch: OpenSearchSettings = Field(default_factory=OpenSearchSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    storm: StormSettings = Field(default_factory=StormSettings)
+    budgets: BudgetSettings = Field(default_factory=BudgetSettings)
 
     @field_validator("redis_url")
     @classmethod

@@ -1,6 +1,6 @@
 """One process per host serves the embedded MiniLM model (`opsbot embeddings serve`).
 
-torch + sentence-transformers + the model cost ~470 MB per process that embeds; Celery's prefork
+The model (numpy, knowledge.minilm) costs ~160 MB per process that embeds; Celery's prefork
 children would each load their own copy on first use. `opsbot up` starts this server once, loads
 the model before it listens (warm at start, not on the first alert), and points every other process
 at it (`knowledge.embedded_url`), which then embeds with `knowledge.embeddings.SharedEmbedder`.
@@ -28,8 +28,8 @@ from knowledge.embeddings import EMBEDDED_MODEL, EmbeddedEmbedder
 log = logging.getLogger("opsbot.embeddings")
 
 EMBEDDER: web.AppKey[EmbeddedEmbedder] = web.AppKey("embedder", EmbeddedEmbedder)
-# One model call at a time: parallel forward passes would each hold their activations (and torch's
-# allocator keeps them), for no gain on a CPU whose cores torch already uses.
+# One model call at a time: parallel forward passes would each hold their activations (and numpy's
+# BLAS already uses every core), for no gain.
 MODEL_THREAD: web.AppKey[ThreadPoolExecutor] = web.AppKey("model_thread", ThreadPoolExecutor)
 MODEL_BATCH = 8  # texts per forward pass: 256-token batches of 32 hold ~150 MB more at the peak
 TRIM_AFTER = MODEL_BATCH  # return freed memory to the system after a request this large

@@ -19,15 +19,29 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from typing import Any
 
 import redis.asyncio as aioredis
 from celery import Celery
 
+from bot.outbox import OUTBOX, TASKS
+
 DEDUPE_AND_PUSH = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('LPUSH', KEYS[2], ARGV[2])
+  return 1
+end
+return 0
+"""
+# The same, and the notification goes into the outbox with its message (bot.outbox): a worker that
+# dies with the message popped but not yet recorded by kombu cannot lose it.
+DEDUPE_PUSH_AND_RECORD = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  redis.call('LPUSH', KEYS[2], ARGV[2])
+  redis.call('ZADD', KEYS[3], ARGV[3], KEYS[1])
+  redis.call('HSET', KEYS[4], KEYS[1], KEYS[2] .. '\\n' .. ARGV[2])
   return 1
 end
 return 0
@@ -62,9 +76,17 @@ class TaskPublisher:
     def __init__(self, celery: Celery, client: aioredis.Redis) -> None:
         self.celery = celery
         self.script = client.register_script(DEDUPE_AND_PUSH)
+        self.tracked_script = client.register_script(DEDUPE_PUSH_AND_RECORD)
 
     async def publish_once(self, dedupe_key: str, ttl_s: int, task_name: str, args: list[Any], queue: str,
                            argsrepr: str) -> bool:
         """Queue the task unless `dedupe_key` was seen within `ttl_s`; True when it was queued."""
         envelope = task_envelope(self.celery, task_name, args, queue, argsrepr)
         return bool(await self.script(keys=[dedupe_key, queue], args=[ttl_s, envelope]))
+
+    async def publish_tracked(self, dedupe_key: str, ttl_s: int, task_name: str, args: list[Any], queue: str,
+                              argsrepr: str) -> bool:
+        """`publish_once`, and the notification stays in the outbox until every channel shows it."""
+        envelope = task_envelope(self.celery, task_name, args, queue, argsrepr)
+        return bool(await self.tracked_script(keys=[dedupe_key, queue, OUTBOX, TASKS],
+                                              args=[ttl_s, envelope, time.time()]))

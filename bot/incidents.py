@@ -10,6 +10,7 @@ Separate fields mean the two writers never overwrite each other's data.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Literal, cast
 
@@ -160,9 +161,36 @@ class IncidentStore:
     def set_delivered(self, incident_key: str, channel: str, version: int) -> None:
         self._set(incident_key, f"delivered:{channel}", version)
 
+    def set_gave_up(self, incident_key: str, channel: str, version: int) -> None:
+        """A delivery that will not be retried (fatal platform error, retries spent); the next
+        identical notification tries again."""
+        self._set(incident_key, f"gave_up:{channel}", version)
+
+    def set_backing_off(self, incident_key: str, channel: str, seconds: float) -> None:
+        self.redis.set(f"{self.key(incident_key)}:backoff:{channel}", "1", ex=max(1, int(seconds) + 1))
+
+    def delivery_state(self, incident_key: str, channel: str, version: int) -> Literal["settled", "backoff", "missing"]:
+        """Whether `channel` shows `version` (or its delivery was given up), is retrying, or shows nothing of it."""
+        fields = self.redis.hmget(self.key(incident_key), [f"delivered:{channel}", f"gave_up:{channel}"])
+        delivered, gave_up = (int(raw) if raw else 0 for raw in cast("list[bytes | None]", fields))
+        if max(delivered, gave_up) >= version:
+            return "settled"
+        if self.redis.exists(f"{self.key(incident_key)}:backoff:{channel}"):
+            return "backoff"
+        return "missing"
+
     def notes_sent(self, incident_key: str, channel: str) -> int:
         raw = self._get(incident_key, f"notes:{channel}")
         return int(raw) if raw else 0
 
     def set_notes_sent(self, incident_key: str, channel: str, count: int) -> None:
         self._set(incident_key, f"notes:{channel}", count)
+
+    def images_sent(self, incident_key: str, channel: str) -> list[str]:
+        """Digests of the graphs already attached in this channel's thread of the card."""
+        raw = self._get(incident_key, f"images:{channel}")
+        return [str(d) for d in json.loads(raw)] if raw else []
+
+    def add_image_sent(self, incident_key: str, channel: str, digest: str) -> None:
+        self._set(incident_key, f"images:{channel}",
+                  json.dumps([*self.images_sent(incident_key, channel), digest]))

@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.app_keys import SETTINGS
 from bot.command_intake import accept_action, accept_command, accept_mention, ack_text
 from bot.request_input import BadRequest, body_bytes, form_fields, json_object, secure_equal, text_field
+from core.cards import FEEDBACK_BUTTONS
 from core.events import Action, Command, Mention
 from integrations.mattermost import render_mattermost, verify_action
 from integrations.neutralise import LinkPolicy
@@ -110,10 +111,12 @@ async def mattermost_action(request: web.Request) -> web.Response:
         log.warning("mattermost action refused: bad signature")
         return _error(401, "invalid action signature")
     pressed = Action(platform="mattermost", channel=text_field(body, "channel_id"),
-                     user=text_field(body, "user_name"), action=action, value=value,
-                     post_id=text_field(body, "post_id") or None)
+                     user=text_field(body, "user_name"), user_id=text_field(body, "user_id"), action=action,
+                     value=value, post_id=text_field(body, "post_id") or None)
     accepted = await accept_action(request.app, pressed)
-    answer = accepted.error or "Working on it; the result goes to the card's thread."
+    done = "Thanks: your verdict is recorded." if action in FEEDBACK_BUTTONS else \
+        "Working on it; the result goes to the card's thread."
+    answer = accepted.error or done
     return web.json_response({"ephemeral_text": answer})
 
 

@@ -57,6 +57,11 @@ SHARED_METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "opsbot_llm_completion_tokens": ("counter", "Completion tokens received from the LLM", ("task",)),
     "opsbot_llm_decode_seconds": ("counter", "Seconds the LLM spent decoding after the first token", ("task",)),
     "opsbot_llm_explanations": ("counter", "Card explanations by card kind and status", ("kind", "status")),
+    # Storms, budgets and feedback (bot.storms, bot.feedback_votes)
+    "opsbot_storm_digests": ("counter", "Storm digest events (started, joined, folded, wrapped_up)", ("event",)),
+    "opsbot_budget_held": ("counter", "What a budget held back (post, llm)", ("budget",)),
+    "opsbot_feedback_votes": ("counter", "Feedback votes on cards by platform, vote and outcome",
+                              ("platform", "vote", "outcome")),
 }
 
 

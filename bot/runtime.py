@@ -59,11 +59,21 @@ def _console(settings: Settings) -> ChatChannel | None:
     return ConsoleChannel(settings.cards_path, links=LinkPolicy.of(settings.link_hosts))
 
 
+def _web(settings: Settings) -> ChatChannel | None:
+    if not (settings.webchat.enabled and settings.redis_url):
+        return None
+    from integrations.webchat.store import WebChannel
+
+    return WebChannel(redis.Redis.from_url(settings.redis_url), max_posts=settings.webchat.max_cards,
+                      links=LinkPolicy.of(settings.link_hosts))
+
+
 # The chat channel registry: platform -> a factory that returns None when the platform is not configured.
 CHAT_CHANNELS: dict[str, Callable[[Settings], ChatChannel | None]] = {
     "slack": _slack,
     "mattermost": _mattermost,
     "console": _console,
+    "web": _web,
 }
 
 

@@ -86,6 +86,7 @@ def build_bolt_app(app: web.Application, *, signing_secret: str, bot_token: str,
             raise BadRequest("the action must be an object")
         pressed = Action(platform="slack", channel=text_field(object_field(body, "channel"), "id"),
                          user=text_field(object_field(body, "user"), "username"),
+                         user_id=text_field(object_field(body, "user"), "id"),
                          action=text_field(action, "action_id"), value=text_field(action, "value"),
                          post_id=text_field(object_field(body, "message"), "ts") or None)
         await ack()

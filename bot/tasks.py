@@ -18,6 +18,7 @@ Every task is idempotent against the incident state, so redelivery after a crash
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -27,17 +28,20 @@ from typing import TYPE_CHECKING, Any
 
 from celery import Task, signals
 
-from bot import incident_wrapup
+from bot import feedback_votes, incident_wrapup, storms
+from bot.app_keys import DEDUPE_PREFIX
 from bot.celery_app import celery_app
-from bot.incidents import IncidentMeta, merge_notification
+from bot.incidents import IncidentMeta, IncidentStore, merge_notification
+from bot.outbox import Outbox, mark_processed, start_sweeper
 from bot.runtime import Runtime, runtime
-from core.cards import DRAFT_BUTTON, Card
+from core.cards import DRAFT_BUTTON, FEEDBACK_BUTTONS, Card
 from core.enrichment import Enrichment
 from core.events import Action, AlertGroup
 from handlers.enrichers.registry import build_enrichers
 from handlers.llm import explain
 from handlers.triage import enrich, first_card
 from integrations.chat import ChatChannel, ChatError, PostRef
+from integrations.images import png_bytes
 
 if TYPE_CHECKING:
     from handlers.llm.gate import GateVerdict
@@ -65,6 +69,7 @@ def process_alert_group(payload: dict[str, Any], received_at: float) -> str:
             )
         elif meta.last_signature == group.idempotency_key:
             _redeliver_stale(rt, meta)  # a delivery lost to a broker outage is made good now
+            mark_processed(rt.redis, DEDUPE_PREFIX + group.idempotency_key, key, meta.version)
             return "unchanged"
         was_resolved = meta.status == "resolved"
         change = merge_notification(meta, group)
@@ -74,8 +79,10 @@ def process_alert_group(payload: dict[str, Any], received_at: float) -> str:
             rt.store.save(meta)
             log.info("incident %s: notification changed nothing (stale %s)", key, change.stale)
             _redeliver_stale(rt, meta)
+            mark_processed(rt.redis, DEDUPE_PREFIX + group.idempotency_key, key, meta.version)
             return "unchanged"
         meta.base_card = first_card(group, first_seen=meta.first_seen)
+        plan = storms.decide(rt, meta, change)  # storm digest or own card; seen-before and related lines
         if was_resolved and meta.status == "firing":
             meta.notes.append(f"Firing again: {', '.join(sorted({a.name for a in group.firing}))}")
             meta.wrapped_up = False  # the next resolve gets its own summary
@@ -84,11 +91,16 @@ def process_alert_group(payload: dict[str, Any], received_at: float) -> str:
     log.info("incident %s v%d: %s", key, meta.version, change.model_dump(exclude_defaults=True))
     for channel in meta.channels:
         deliver_card.delay(key, channel)
-    if meta.status == "resolved" and not new:
+    for digest in plan.digests:  # posted at once; later changes coalesce into one update a second
+        storms.queue_digest(rt, digest, deliver_digest)
+    for other in [k for k in plan.related if storms.relink(rt, k)]:
+        _deliver_everywhere(rt, other)
+    if meta.status == "resolved" and not new and not plan.in_storm:  # a storm's members share one wrap-up
         wrap_up_incident.delay(key)
-    if (change.new_incident or change.joined) and meta.status == "firing" and (
+    if plan.enrich(meta) and (change.new_incident or change.joined) and meta.status == "firing" and (
             build_enrichers(rt.settings) or rt.settings.llm.configured):
         enrich_incident.delay(key, payload)
+    mark_processed(rt.redis, DEDUPE_PREFIX + group.idempotency_key, key, meta.version)
     return "updated"
 
 
@@ -111,19 +123,22 @@ def deliver_card(self: Task, incident_key: str, channel_key: str) -> str:
     paused = rt.gate.wait_s(platform)
     if paused > 0:  # another delivery was told to back off: this one would only earn another 429
         # Re-queued with its own retry count: waiting out someone else's 429 is not a failure of this one.
-        deliver_card.apply_async((incident_key, channel_key), countdown=retry_delay(0, paused),
-                                 retries=self.request.retries)
+        countdown = retry_delay(0, paused)
+        rt.store.set_backing_off(incident_key, channel_key, countdown)
+        deliver_card.apply_async((incident_key, channel_key), countdown=countdown, retries=self.request.retries)
         return "paused"
     with rt.store.lock(incident_key, f":{channel_key}"):
         meta = rt.store.load(incident_key)
         card = meta.card if meta else None
         if meta is None or card is None:
             return "gone"
+        card = feedback_votes.decorate(rt, meta, card)  # 👍 / 👎 buttons and the tally
         try:
             ref = rt.store.post_ref(incident_key, channel_key)
             if ref is None:
                 ref = _post(chat, channel, card, meta.thread_id)
                 rt.store.set_post_ref(incident_key, channel_key, ref)
+                storms.note_post(rt, channel_key)  # counts against the channel's post budget
                 if meta.receiver != COMMAND_RECEIVER:
                     rt.store.index_thread(platform, ref.post_id, incident_key)
                     rt.metrics.observe("opsbot_webhook_to_first_card_seconds", [platform],
@@ -137,6 +152,7 @@ def deliver_card(self: Task, incident_key: str, channel_key: str) -> str:
             for index, note in enumerate(meta.notes[sent:], start=sent):
                 chat.reply(ref, note)
                 rt.store.set_notes_sent(incident_key, channel_key, index + 1)
+            _attach_images(rt, chat, ref, card, incident_key, channel_key)
         except ChatError as exc:
             rt.metrics.inc("opsbot_chat_api_errors", [platform, "retryable" if exc.retryable else "fatal"])
             retries = self.request.retries
@@ -146,10 +162,28 @@ def deliver_card(self: Task, incident_key: str, channel_key: str) -> str:
                 countdown = retry_delay(retries, exc.retry_after)
                 log.warning("incident %s: %s error (%s); retry %d in %.1f s",
                             incident_key, platform, exc, retries + 1, countdown)
+                rt.store.set_backing_off(incident_key, channel_key, countdown)
                 raise self.retry(countdown=countdown, exc=exc) from None
             log.error("incident %s: giving up on %s: %s", incident_key, channel_key, exc)
+            rt.store.set_gave_up(incident_key, channel_key, meta.version)
             return "failed"
     return "delivered"
+
+
+def _attach_images(rt: Runtime, chat: ChatChannel, ref: PostRef, card: Card, incident_key: str,
+                   channel_key: str) -> None:
+    """The card's graphs that this channel's thread does not have yet, as files (Slack, Mattermost)."""
+    attach = getattr(chat, "attach", None)
+    if not getattr(chat, "attaches", False) or attach is None or not card.images:
+        return
+    sent = rt.store.images_sent(incident_key, channel_key)
+    for image in card.images:
+        png = png_bytes(image.url)
+        digest = hashlib.sha256(png).hexdigest()[:20] if png else ""
+        if png and digest not in sent:
+            attach(ref, image.title, png)
+            rt.store.add_image_sent(incident_key, channel_key, digest)
+            sent.append(digest)
 
 
 @celery_app.task(name="bot.tasks.wrap_up_incident")
@@ -157,19 +191,35 @@ def wrap_up_incident(incident_key: str) -> str:
     rt = runtime()
     if not incident_wrapup.wrap_up(rt, incident_key):
         return "skipped"
+    storms.remember_wrapped_up(rt, incident_key)  # the seen-before history, with the thread's first lines
     _deliver_everywhere(rt, incident_key)
     return "wrapped up"
 
 
 @celery_app.task(name="bot.tasks.run_action")
 def run_action(payload: dict[str, Any]) -> str:
-    """A button press (only "Draft post-mortem" so far): do it, then say so in the incident's thread."""
+    """A button press: a feedback vote (bot.feedback_votes), or "Draft post-mortem": do it, then say so in
+    the incident's thread."""
     rt = runtime()
     action = Action.model_validate(payload)
+    if action.action in FEEDBACK_BUTTONS:
+        outcome = feedback_votes.vote(rt, action)
+        if outcome == "counted":
+            _deliver_everywhere(rt, action.value)
+        return outcome
     if action.action != DRAFT_BUTTON or not incident_wrapup.draft(rt, action):
         return "ignored"
     _deliver_everywhere(rt, action.value)
     return "done"
+
+
+@celery_app.task(name="bot.tasks.deliver_digest")
+def deliver_digest(digest_key: str) -> str:
+    """A storm digest's coalesced update (bot.storms.queue_digest): every channel shows its latest version."""
+    rt = runtime()
+    storms.digest_delivering(rt, digest_key)
+    _deliver_everywhere(rt, digest_key)
+    return "queued"
 
 
 def _deliver_everywhere(rt: Runtime, incident_key: str) -> None:
@@ -209,7 +259,7 @@ def explain_incident(incident_key: str) -> str:
         return "done"  # a redelivery after the card was already explained
     seen = meta.enrichment.model_dump_json()
     client = llm_client()
-    gate = llm_gate(rt, client)
+    gate = storms.llm_budget(rt, meta, llm_gate(rt, client))  # a spent budget: a footer line, no call
     if gate.show:
         result = explain.explain(explain.triage_input(meta.base_card, meta.enrichment), client,
                                  budget_tokens=rt.settings.llm.prompt_budget_tokens, task="triage")
@@ -245,6 +295,23 @@ def _post(chat: ChatChannel, channel: str, card: Card, thread_id: str | None) ->
             raise
         log.warning("could not post in thread %s (%s); posting in the channel instead", thread_id, exc)
         return chat.post(channel, card)
+
+
+@signals.worker_ready.connect
+def _sweep_outbox(**_: Any) -> None:
+    """Every worker sweeps (one sweep at a time across them): see bot.outbox. Its own Redis client:
+    in a prefork worker this runs in the parent, which holds no runtime of its own."""
+    import redis as redis_lib
+
+    from bot.config import get_settings
+
+    settings = get_settings()
+    if not settings.redis_url:
+        return
+    client = redis_lib.Redis.from_url(settings.redis_url)
+    outbox = Outbox(client, IncidentStore(client), older_than_s=settings.celery.redeliver_after_s)
+    start_sweeper(outbox, lambda key, channel: deliver_card.delay(key, channel),
+                  interval_s=max(1.0, settings.celery.redeliver_after_s / 3))
 
 
 @signals.worker_ready.connect

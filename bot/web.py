@@ -36,6 +36,7 @@ from bot.chat_routes import add_chat_routes
 from bot.config import Settings, WebhookAuthSettings
 from bot.enqueue import TaskPublisher
 from bot.health import ComponentHealthCollector, RecentHealth
+from bot.knowledge_routes import add_knowledge_routes
 from bot.metrics import SharedMetricsCollector, WebMetrics
 from bot.request_input import CLIENT_FAULTS, BadRequest, body_bytes, secure_equal
 from core.events import InvalidPayload, parse_alert_group
@@ -152,6 +153,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
     add_chat_routes(app, settings)
+    add_knowledge_routes(app, settings)
     app.on_cleanup.append(_close)
     return app
 
@@ -202,7 +204,7 @@ async def alertmanager_webhook(request: web.Request) -> web.Response:
         return _reject(metrics, 400, "invalid", str(exc))
 
     try:
-        queued = await request.app[PUBLISHER].publish_once(
+        queued = await request.app[PUBLISHER].publish_tracked(
             DEDUPE_PREFIX + group.idempotency_key, settings.celery.dedupe_ttl_s, "bot.tasks.process_alert_group",
             [group.model_dump(mode="json"), received_at], QUEUE_ALERTS, argsrepr=f"({group.incident_key})",
         )

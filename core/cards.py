@@ -14,6 +14,12 @@ from core.models import Citation, Finding, Fix, Severity, Step, Unavailable
 
 # The resolved card's button; the worker's action task serves it (value: the incident key).
 DRAFT_BUTTON = "draft_postmortem"
+# Feedback buttons on triage, diagnosis and answer cards (value: the card's incident key); every channel
+# (Slack, Mattermost, the web channel) sends these action names back.
+FEEDBACK_UP = "feedback_up"
+FEEDBACK_DOWN = "feedback_down"
+FEEDBACK_WRONG = "feedback_wrong_cause"
+FEEDBACK_BUTTONS = (FEEDBACK_UP, FEEDBACK_DOWN, FEEDBACK_WRONG)
 
 
 class CardKind(StrEnum):

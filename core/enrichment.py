@@ -6,7 +6,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from core.cards import Hypothesis
+from core.cards import Hypothesis, Image
 from core.events import AlertGroup
 from core.models import Citation, Evidence, Finding, Step, Unavailable
 
@@ -19,6 +19,7 @@ class Enrichment(BaseModel):
     steps: list[Step] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     unavailable: list[Unavailable] = Field(default_factory=list)
+    images: list[Image] = Field(default_factory=list, description="graphs (PNG data URLs) for the card")
     timings_ms: dict[str, float] = Field(default_factory=dict)
     hypothesis: Hypothesis | None = Field(None, description="the LLM pass's, when shown")
     notes: list[str] = Field(default_factory=list, description="footer lines (the LLM's cost, why it says nothing)")
@@ -29,6 +30,7 @@ class Enrichment(BaseModel):
         self.steps += [s for s in other.steps if s not in self.steps]
         self.citations += other.citations
         self.unavailable += other.unavailable
+        self.images += other.images
         self.timings_ms.update(other.timings_ms)
         self.notes += [n for n in other.notes if n not in self.notes]
 

@@ -102,10 +102,14 @@ class AlertGroup(BaseModel):
         return self.commonLabels.get("alertname") or ", ".join(names)
 
 
+# Where an event came from: the chat platforms, the web channel and the OpenAI-compatible endpoint.
+Platform = Literal["slack", "mattermost", "console", "web", "openai"]
+
+
 class Command(BaseModel):
     """A slash command from a chat platform (`/oncall help`, `/ceph ...`)."""
 
-    platform: Literal["slack", "mattermost", "console"]
+    platform: Platform
     channel: str
     user: str = ""
     name: str
@@ -116,7 +120,7 @@ class Command(BaseModel):
 
 
 class Mention(BaseModel):
-    platform: Literal["slack", "mattermost", "console"]
+    platform: Platform
     channel: str
     user: str = ""
     text: str
@@ -126,12 +130,14 @@ class Mention(BaseModel):
 class Action(BaseModel):
     """A button press: which action, the value the card carried, and where the card lives."""
 
-    platform: Literal["slack", "mattermost", "console"]
+    platform: Platform
     channel: str
     user: str = ""
     action: str
     value: str = ""
     post_id: str | None = None
+    user_id: str = Field("", description="the clicker's id as the platform reports it (membership checks)")
+    text: str = Field("", description="text the person typed with the press (\"wrong cause\" with a reason)")
 
 
 class InvalidPayload(ValueError):

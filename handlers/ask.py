@@ -7,7 +7,9 @@ MiniLM does not cover) the share of the question's terms the section contains. B
 inventing one. Without an LLM the answer is the best matching sections, quoted briefly.
 With an LLM (handlers.llm.ask_answer) one call writes the answer from those sections, in the language of
 the question. A question asked in an incident card's thread also draws on that card
-(handlers.incident_question). Identical questions (same words, filters and k) within
+(handlers.incident_question). A "how do I / what should I check / что делать" question gets what to
+do first: the best document's first-checks and fix sections quoted as written (handlers.ask_actions),
+then the rest as context, with or without the LLM. Identical questions (same words, filters and k) within
 `knowledge.answer_cache_ttl_s` reuse the answer from Redis; questions about an incident never do.
 """
 
@@ -16,9 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import re
-from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -28,9 +28,11 @@ from pydantic import BaseModel, Field
 from core.cards import Card, CardKind, CardStatus
 from core.events import Command
 from core.models import Citation, Unavailable
+from handlers.ask_actions import action_sections, asks_for_action, context_heading, lead, topic_words
+from handlers.enrichers.knowledge import KnowledgeLinkNeeds
 from integrations.llm.config import LLMSettings
+from knowledge.links import with_link
 from knowledge.retrieval import SearchResult
-from knowledge.service import KnowledgeNeeds
 from knowledge.sparse import is_russian, tokenize
 
 if TYPE_CHECKING:
@@ -40,13 +42,15 @@ log = logging.getLogger(__name__)
 CACHE_PREFIX = "opsbot:ask:"
 EXCERPT_CHARS = 300
 SECTION_SHARE = 0.8  # once an answer is found, sections this close to the threshold join it
-CHECKED = 3  # sections whose relevance is measured (each costs an embedding on CPU)
+CHECKED = 3  # sections whose relevance decides whether anything was found
+RUSSIAN_POOL = 3  # a Russian question looks at this many times k sections
 
 USAGE = "`/ask QUESTION` answers from the runbooks, post-mortems and docs in the knowledge base, with citations."
 
 
-class AskNeeds(KnowledgeNeeds, Protocol):
-    """What /ask reads of the settings: the knowledge base, the answer cache's Redis, the LLM's prompt budget."""
+class AskNeeds(KnowledgeLinkNeeds, Protocol):
+    """What /ask reads of the settings: the knowledge base (and where its local documents are served),
+    the answer cache's Redis, the LLM's prompt budget."""
 
     @property
     def redis_url(self) -> str | None: ...
@@ -81,11 +85,6 @@ def term_coverage(question: str, text: str) -> float:
     """Share of the question's (stemmed, stop-word-free) terms that the text contains."""
     asked = set(tokenize(question))
     return len(asked & set(tokenize(text))) / len(asked) if asked else 0.0
-
-
-def cosine(a: list[float], b: list[float]) -> float:
-    norm = math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))
-    return sum(x * y for x, y in zip(a, b, strict=True)) / norm if norm else 0.0
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -143,17 +142,16 @@ class AskAnswerCache:
             log.warning("answer cache unavailable: %s", exc)
 
 
-def relevance(question: str, results: list[SearchResult],
-              embed: Callable[[list[str]], list[list[float]]]) -> list[float]:
-    """How well each section matches the question (0..1). The cosine of the embeddings where the
-    model understands the language; for Russian (MiniLM is English-only) the share of the
-    question's stemmed terms the section contains."""
-    if not results:
-        return []
+def relevance(question: str, results: list[SearchResult]) -> list[float]:
+    """How well each section matches the question (0..1). Where the model understands the language,
+    the cosine of the question's and the section's embeddings (heading path included, as indexed:
+    the search already computed it); for Russian (MiniLM is English-only) the share of the question's
+    topic terms (without "что делать" and the like) the section or its document's Russian title and
+    synonyms contain."""
     if is_russian(question):
-        return [term_coverage(question, r.text) for r in results]
-    vectors = embed([question, *(r.text for r in results)])
-    return [cosine(vectors[0], vector) for vector in vectors[1:]]
+        topic = topic_words(question) or question
+        return [term_coverage(topic, f"{r.title}\n{r.section}\n{r.text}\n{r.terms}") for r in results]
+    return [r.similarity for r in results]
 
 
 def _citations(results: list[SearchResult]) -> list[AskCitation]:
@@ -173,6 +171,15 @@ def compose(question: str, results: list[SearchResult], found: bool) -> str:
     return intro + "\n" + "\n".join(f"• {r.title} › {r.section}: {excerpt(r.text)}" for r in results)
 
 
+def compose_action(question: str, action: list[SearchResult], context: list[SearchResult]) -> str:
+    """What to do first (the sections quoted as written), then the other sections briefly, as context."""
+    text = lead(question, action)
+    if context:
+        text += f"\n\n{context_heading(question)}\n" + "\n".join(
+            f"• {r.title} › {r.section}: {excerpt(r.text)}" for r in context)
+    return text
+
+
 def find_sections(question: str, settings: AskNeeds, k: int,
                   doc_types: list[str] | None = None) -> tuple[list[SearchResult], bool, float]:
     """The sections that answer the question (or, when none does, the nearest ones), whether any
@@ -180,8 +187,15 @@ def find_sections(question: str, settings: AskNeeds, k: int,
     from knowledge.service import get_retriever
 
     retriever = get_retriever(settings)
-    results = retriever.search(question, k, doc_types=doc_types)
-    scores = relevance(question, results[:CHECKED], retriever.embedder.embed)
+    if is_russian(question):
+        # MiniLM reads no Russian, so the dense half of the hybrid ranking is noise here: of a wider
+        # pool, the sections sharing most of the question's terms (synonyms included) come first.
+        pool = retriever.search(question, k * RUSSIAN_POOL, doc_types=doc_types)
+        coverage = relevance(question, pool)
+        results = [r for _, r in sorted(zip(coverage, pool, strict=True), key=lambda pair: -pair[0])][:k]
+    else:
+        results = retriever.search(question, k, doc_types=doc_types)
+    scores = relevance(question, results[:CHECKED])
     best = max(scores, default=0.0)
     found = best >= settings.knowledge.ask_min_similarity
     if found:  # answer from the sections that fit, not from everything retrieval ranked
@@ -205,7 +219,14 @@ def ask(question: str, settings: AskNeeds, *, k: int | None = None, doc_types: l
     if hit is not None and (llm is None or hit.used_llm or not hit.found):
         return hit
     results, found, best = find_sections(question, settings, k, doc_types) if indexed else ([], False, 0.0)
+    results = [with_link(r, settings.web.public_url, settings.knowledge) for r in results]
     answer = compose(question, results, found)
+    action = _action_first(question, settings, results) if found else []
+    if action:
+        shown = {(a.root, a.source, a.section) for a in action}
+        context = [r for r in results if (r.root, r.source, r.section) not in shown]
+        results = [*action, *context]
+        answer = compose_action(question, action, context)
     if incident is not None:
         from handlers.incident_question import incident_section, incident_summary
 
@@ -214,9 +235,24 @@ def ask(question: str, settings: AskNeeds, *, k: int | None = None, doc_types: l
     result = AskResult(question=question, answer=answer, citations=_citations(results), found=found, relevance=best)
     if llm is not None and found:
         _write_with_llm(result, results, llm, settings)
+        if action and result.used_llm:  # what to do stays first, quoted; the model's words are the context
+            result.answer = f"{lead(question, action)}\n\n{context_heading(question)}\n{result.answer}"
+            quoted = {(a.source, a.section) for a in action}
+            cited = [c for c in result.citations if (c.source, c.section) not in quoted]
+            result.citations = [*_citations(action), *cited]
     if answer_cache is not None and (result.used_llm or llm is None):
         answer_cache.put(key, result)  # an answer the LLM failed to write is not kept: the next ask retries
     return result
+
+
+def _action_first(question: str, settings: AskNeeds, results: list[SearchResult]) -> list[SearchResult]:
+    """For a question asking what to do: the best document's first-checks and fix sections."""
+    if not results or not asks_for_action(question) or not results[0].root:
+        return []
+    from knowledge.service import get_retriever
+
+    found = action_sections(get_retriever(settings), results[0], question)
+    return [with_link(r, settings.web.public_url, settings.knowledge) for r in found]
 
 
 def _write_with_llm(result: AskResult, sections: list[SearchResult], llm: LLMClient, settings: AskNeeds) -> None:

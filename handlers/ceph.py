@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.cards import Card, CardField, CardKind, CardStatus, Link
 from core.enrichment import Enrichment
 from core.events import AlertGroup, Command
 from core.models import Citation, Evidence, Step, Unavailable
 from handlers.shared import diagnosis as diagnosis_common
-from handlers.shared.diagnosis import strip_fences, unique_steps
+from handlers.shared.diagnosis import checked, strip_fences, unique_fixes, unique_steps
 from integrations.ceph.analyzer import CephDiagnosis, analyze
 from integrations.ceph.catalogue import code_for_summary
 from integrations.ceph.config import CephDiagnosisSettings
@@ -74,8 +74,10 @@ def diagnosis_card(diagnosis: CephDiagnosis, *, target: str, citations: Sequence
     """Status, the primary problem in one sentence, every check with its (trimmed) detail lines, the
     commands to run, cautions, doc links, retrieved runbooks and an optional LLM explanation."""
     ref = evidence_id(diagnosis)
-    findings = [c.to_finding(ref) for c in diagnosis.checks[:MAX_CARD_CHECKS]]
-    steps = unique_steps(s for c in diagnosis.checks if not c.muted for s in c.commands)
+    findings = [checked(c.to_finding(ref)) for c in diagnosis.checks[:MAX_CARD_CHECKS]]
+    active = [c for c in diagnosis.checks if not c.muted]
+    steps = unique_steps(s for c in active for s in c.commands)
+    fixes = unique_fixes(f for c in active for f in c.fixes)
     text: list[str] = []
     if explanation:
         text.append(explanation)
@@ -85,8 +87,6 @@ def diagnosis_card(diagnosis: CephDiagnosis, *, target: str, citations: Sequence
         text += [f"    {line}" for line in check.detail]
     if len(diagnosis.checks) > MAX_CARD_CHECKS:
         text.append(f"… and {len(diagnosis.checks) - MAX_CARD_CHECKS} more checks")
-    primary = diagnosis.primary_check
-    cautions = primary.cautions if primary else []
     links: list[Link] = []
     for check in diagnosis.checks:
         link = Link(title=f"Ceph docs: {check.section.heading}", url=check.section.url)
@@ -98,7 +98,7 @@ def diagnosis_card(diagnosis: CephDiagnosis, *, target: str, citations: Sequence
         status=CardStatus.done,
         title=f"Ceph {target}: {diagnosis.status}" + (f", {diagnosis.primary}" if diagnosis.primary else ""),
         severity=diagnosis.severity,
-        summary=diagnosis.headline + "".join(f" Caution: {c}" for c in cautions),
+        summary=diagnosis_summary(diagnosis),
         text="\n".join(text),
         fields=[CardField(name="status", value=diagnosis.status),
                 CardField(name="primary", value=diagnosis.primary or "none")]
@@ -107,10 +107,24 @@ def diagnosis_card(diagnosis: CephDiagnosis, *, target: str, citations: Sequence
                      or "none", short=False)],
         findings=findings,
         steps=steps,
+        fixes=fixes,
         citations=list(citations),
         links=links,
         footer=f"ceph diagnosis · {source}",
     )
+
+
+def diagnosis_json(diagnosis: CephDiagnosis, card: Card) -> dict[str, Any]:
+    """The CLI's JSON: the analyzer's document plus what the card adds (the summary with cautions, the
+    checked steps and fixes)."""
+    return diagnosis_common.card_json(diagnosis.as_json(), "checks", card)
+
+
+def diagnosis_summary(diagnosis: CephDiagnosis) -> str:
+    """The card's summary (and the JSON's): the headline, why this check leads, the primary's cautions."""
+    primary = diagnosis.primary_check
+    why = f" It leads because {diagnosis.primary_reason}." if diagnosis.primary_reason else ""
+    return diagnosis.headline + why + "".join(f" Caution: {c}" for c in (primary.cautions if primary else []))
 
 
 def unavailable_card(target: str, reason: str) -> Card:
@@ -212,7 +226,7 @@ class CephEnricher:
                 "CEPH_UNREACHABLE", f"Ceph cluster {name}", reason, f"ceph:{name}", group, UNREACHABLE_STEPS))
             return result
         result.evidence.append(_evidence(diagnosis))
-        result.findings += [c.to_finding(evidence_id(diagnosis)) for c in diagnosis.checks if not c.muted]
+        result.findings += [checked(c.to_finding(evidence_id(diagnosis))) for c in diagnosis.checks if not c.muted]
         return result
 
 

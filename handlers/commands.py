@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from core.cards import Card
-from handlers import ask, ceph, config_review, logs, postmortem, redis
+from handlers import ask, ceph, config_review, k8s, logs, postmortem, redis
 from integrations.ceph.config import CephDiagnosisSettings
 from integrations.opensearch.config import OpenSearchSettings
 from integrations.redis.config import RedisDiagnosisSettings
@@ -124,6 +124,15 @@ COMMANDS: dict[str, CommandSpec] = {spec.name: spec for spec in (
         intent=IntentRule(10, re.compile(r"\bHEALTH_(?:OK|WARN|ERR)\b|^\s*cluster:\s*$\s+id:|"
                                      r"\"(?:status|overall_status)\"\s*:\s*\"HEALTH_", re.MULTILINE),
                           "pasted Ceph status or health output"),
+    ),
+    CommandSpec(
+        name="k8s", usage="/k8s + pasted kubectl output", summary=k8s.USAGE, handle=k8s.handle_command,
+        follow_up=LLMFollowUp.explain, explain_subject="Kubernetes workload",
+        intent=IntentRule(25, re.compile(r"^\s*(?:\S*[$#%>]\s*)?(?:kubectl|oc) (?:describe|get|logs|top|events)\b|"
+                                     r"^NAME\s+READY\s+STATUS\s+RESTARTS|^(?:NAMESPACE\s+)?LAST SEEN\s+TYPE\s+REASON|"
+                                     r"^Name:\s+\S+\s*$(?:\n.*){0,12}?\n(?:Namespace|Node|Roles|StorageClass):|"
+                                     r"^apiVersion: (?:v1|apps/v1|batch/v1)\s*$", re.MULTILINE),
+                          "pasted kubectl output", multiline=True),
     ),
     CommandSpec(
         name="redis", usage="/redis INSTANCE | pasted output", summary=redis.USAGE, handle=redis.handle_command,

@@ -3,7 +3,9 @@
 
 Steps: fetch (and cache) the index pattern's mapping; parse the question with rules
 (integrations.opensearch.question_parser); build the `_search` body from the fields the index really has
-(handlers.logs_query); with an LLM, one call for the words the rules left over (handlers.llm.log_clauses);
+(integrations.opensearch.dsl); with an LLM that passed its gate and words the rules left over, one call
+translating the whole question into the same question model (handlers.llm.log_clauses), merged only
+when it validates and keeps what the rules understood;
 validate (known fields, type-correct operators, size cap, a time range); dry-run
 `_validate/query`; search with a timeout. Each failure is said on the card in words.
 """
@@ -90,9 +92,9 @@ def translate(question: str, fields: dict[str, str], config: OpenSearchSettings,
     """The validated `_search` body for `question` on an index with these `fields`. Raises LogsError."""
     if not fields:
         raise LogsError(f"the index pattern {index} has no mapped fields (no such index?)")
-    parsed = parse(question, now=now or datetime.now(UTC), tz=tz or config.timezone,
-                   default_window=timedelta(seconds=config.default_window_s))
     schema = IndexSchema(pattern=index, fields=fields, aliases=config.aliases)
+    parsed = parse(question, now=now or datetime.now(UTC), tz=tz or config.timezone,
+                   default_window=timedelta(seconds=config.default_window_s), schema=schema)
     try:
         built = build_search(parsed, schema, max_size=config.max_query_size)
     except ValueError as exc:
@@ -107,11 +109,11 @@ def translate(question: str, fields: dict[str, str], config: OpenSearchSettings,
         from integrations.llm.structured import failure_note
 
         added = translate_rest(question, parsed.not_understood, built.body, schema, llm,
-                               max_size=config.max_query_size)
+                               max_size=config.max_query_size, parsed=parsed)
         if added.status == "added" and added.body is not None:
             result.dsl, result.used_llm = added.body, True
-            result.understood.append(f"{added.understood or 'more clauses'} (LLM)")
-            result.not_understood = list(built.skipped)
+            result.understood += added.parts or [f"{added.understood or 'more clauses'} (LLM)"]
+            result.not_understood = [*added.not_understood, *built.skipped]
         if added.status == "nothing":
             result.llm_note = "the LLM found nothing more to filter on"
         elif added.status != "added":
@@ -182,9 +184,14 @@ def _kql(clause: dict[str, Any]) -> str:
     (op, spec), = clause.items()
     if op == "exists":
         return f"{spec['field']}:*"
+    if op == "bool":  # an any-of group
+        return "(" + " or ".join(_kql(c) for c in spec.get("should", [])) + ")"
     (name, value), = spec.items()
+    if op == "wildcard":
+        return f"{name}:{value}"
     if op == "range":
-        parts = [f"{name} {'>=' if k == 'gte' else '<='} {v}" for k, v in value.items() if k in ("gte", "lte")]
+        signs = {"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
+        parts = [f"{name} {signs[k]} {v}" for k, v in value.items() if k in signs]
         return " and ".join(parts)
     if op == "terms":
         return f"{name}:(" + " or ".join(json.dumps(str(v)) for v in value) + ")"

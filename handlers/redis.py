@@ -10,15 +10,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import Protocol
-from urllib.parse import urlsplit
+from typing import Any, Protocol
 
 from core.cards import Card, CardField, CardKind, CardStatus
 from core.enrichment import Enrichment
 from core.events import AlertGroup, Command
 from core.models import Citation, Evidence, Severity, Step, Unavailable
 from handlers.shared import diagnosis as diagnosis_common
-from handlers.shared.diagnosis import strip_fences, unique_steps
+from handlers.shared.diagnosis import checked, strip_fences, unique_fixes, unique_steps
 from integrations.redis.analyzer import analyze
 from integrations.redis.client import RedisUnavailable
 from integrations.redis.collector import collect
@@ -78,8 +77,9 @@ def diagnosis_card(diagnosis: Diagnosis, *, target: str, citations: Sequence[Cit
     read-only commands to look further, documentation, retrieved knowledge and an optional explanation."""
     primary = diagnosis.primary
     ref = _evidence_id(diagnosis)
-    findings = [f.to_finding(ref) for f in diagnosis.findings]
+    findings = [checked(f.to_finding(ref)) for f in diagnosis.findings]
     steps = unique_steps(s for f in findings for s in f.steps)
+    fixes = unique_fixes(x for f in findings for x in f.fixes)
     text = [f"Symptom: {diagnosis.symptom}"] if diagnosis.symptom else []
     if explanation:
         text.append(explanation)
@@ -92,15 +92,21 @@ def diagnosis_card(diagnosis: Diagnosis, *, target: str, citations: Sequence[Cit
         status=CardStatus.done,
         title=f"Redis {target}: {primary.title if primary else 'no problem found'}",
         severity=primary.severity if primary else Severity.info,
-        summary=f"Fix: {primary.fix}" if primary else "None of the checks found a problem in what was read.",
+        summary=diagnosis.summary,
         text="\n".join(text),
         fields=[CardField(name=k, value=v) for k, v in diagnosis.facts.items()]
         + [CardField(name="findings", value=", ".join(f.code for f in diagnosis.findings) or "none", short=False)],
         findings=findings,
         steps=steps,
+        fixes=fixes,
         citations=list(citations),
         footer=f"redis diagnosis · {source}",
     )
+
+
+def diagnosis_json(diagnosis: Diagnosis, card: Card) -> dict[str, Any]:
+    """The CLI's JSON: the analyzer's document plus what the card adds (title, the checked fixes, steps)."""
+    return diagnosis_common.card_json(diagnosis.as_json(), "findings", card)
 
 
 def unavailable_card(target: str, reason: str) -> Card:
@@ -197,7 +203,7 @@ class RedisEnricher:
                     _unreachable_steps(self.config.instances[name])))
                 continue
             result.evidence.append(_evidence(diagnosis))
-            result.findings += [f.to_finding(_evidence_id(diagnosis)) for f in diagnosis.findings]
+            result.findings += [checked(f.to_finding(_evidence_id(diagnosis))) for f in diagnosis.findings]
         return result
 
     def _targets(self, group: AlertGroup) -> list[str]:
@@ -208,11 +214,9 @@ class RedisEnricher:
 
 
 def _unreachable_steps(instance: RedisInstance) -> list[Step]:
-    parts = urlsplit(instance.url)
-    where = f"-s {parts.path}" if parts.scheme == "unix" else f"-h {parts.hostname or 'HOST'} -p {parts.port or 6379}"
-    tls = " --tls" if instance.tls or parts.scheme == "rediss" else ""
-    return [Step(command=f"redis-cli {where}{tls} PING", why="PONG when it is up; LOADING while it reads its data"),
-            Step(command=f"redis-cli {where}{tls} INFO persistence", why="a restart still loading its RDB/AOF")]
+    where = instance.cli_options
+    return [Step(command=f"redis-cli {where} PING", why="PONG when it is up; LOADING while it reads its data"),
+            Step(command=f"redis-cli {where} INFO persistence", why="a restart still loading its RDB/AOF")]
 
 
 def _evidence(diagnosis: Diagnosis) -> Evidence:

@@ -120,6 +120,8 @@ def enriched_card(card: Card, enrichment: Enrichment) -> Card:
     for step in [s for f in findings for s in f.steps] + enrichment.steps:
         if step not in steps:
             steps.append(step)
+    fixes = list(card.fixes)  # the findings' documented changes only: no LLM pass can add one
+    fixes += [fix for f in findings for fix in f.fixes if fix not in fixes]
     timings = ", ".join(f"{name} {ms:.0f} ms" for name, ms in sorted(enrichment.timings_ms.items()))
     footer = card.footer if card.status is CardStatus.resolved else "triaged"
     footer = " · ".join([footer, *([timings] if timings else []), *enrichment.notes])
@@ -128,8 +130,10 @@ def enriched_card(card: Card, enrichment: Enrichment) -> Card:
         "findings": findings,
         "hypothesis": enrichment.hypothesis,
         "steps": steps,
+        "fixes": fixes,
         "citations": card.citations + enrichment.citations,
         "unavailable": card.unavailable + enrichment.unavailable,
+        "images": card.images + enrichment.images,
         "footer": footer,
     })
 

@@ -14,12 +14,15 @@ from collections.abc import Callable
 from core.cards import STATUS_ICON, Card, headline_label
 from integrations.neutralise import MATTERMOST, NO_LINKS, SLACK, Dialect, LinkPolicy, Markup, join
 
-__all__ = ["ELLIPSIS", "HYPOTHESIS_HEADING", "MATTERMOST", "SLACK", "Dialect", "Markup", "citations_text",
-           "evidence_text", "findings_text", "footer_text", "headline_text", "hypothesis_line", "hypothesis_text",
-           "links_text", "steps_text", "title_line", "trim", "unavailable_text"]
+__all__ = ["ELLIPSIS", "FIXES_HEADING", "HYPOTHESIS_HEADING", "MATTERMOST", "SLACK", "Dialect", "Markup",
+           "citations_text", "evidence_text", "findings_text", "fix_lines", "fixes_text", "footer_text",
+           "headline_text", "hypothesis_line", "hypothesis_text", "links_text", "steps_text", "title_line", "trim",
+           "unavailable_text"]
 
 ELLIPSIS = "…"
 HYPOTHESIS_HEADING = "Hypothesis (LLM, not a finding)"
+FIXES_HEADING = "Changes a human runs (opsbot never runs these)"
+LAST_RESORT = "[LAST RESORT]"
 
 
 def trim(text: str, limit: int) -> str:
@@ -74,6 +77,23 @@ def steps_text(card: Card, dialect: Dialect, links: LinkPolicy = NO_LINKS) -> Ma
         return Markup("")
     body = "\n".join(f"{s.command}" + (f"    # {s.why}" if s.why else "") for s in card.steps)
     return dialect.code_block(body, links)
+
+
+def fix_lines(card: Card) -> list[str]:
+    """The card's fixes as plain lines (untrusted text: each renderer neutralises them): the command and
+    why, a last-resort mark, and the caution on its own line."""
+    lines: list[str] = []
+    for fix in card.fixes:
+        why = " ".join(w for w in (LAST_RESORT if fix.last_resort else "", fix.why) if w)
+        lines.append(fix.command + (f"    # {why}" if why else ""))
+        if fix.caution:
+            lines.append(f"    ⚠ caution: {fix.caution}")
+    return lines
+
+
+def fixes_text(card: Card, dialect: Dialect, links: LinkPolicy = NO_LINKS) -> Markup:
+    """Fixes apart from next steps, in a code block of their own: changes, not read-only commands."""
+    return dialect.code_block("\n".join(fix_lines(card)), links) if card.fixes else Markup("")
 
 
 def citations_text(card: Card, dialect: Dialect, links: LinkPolicy = NO_LINKS) -> Markup:

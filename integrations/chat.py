@@ -113,6 +113,15 @@ class RedactingChannel:
     def __init__(self, inner: ChatChannel) -> None:
         self.inner = inner
         self.platform = inner.platform
+        # Slack and Mattermost attach graphs as files in the card's thread (`attach`); the web channel
+        # shows them inline and the console writes them to files, from the card itself.
+        self.attaches = callable(getattr(inner, "attach", None))
+
+    def attach(self, ref: PostRef, title: str, png: bytes) -> None:
+        """A PNG (a graph the card carries) as a file in the card's thread, where the platform takes files."""
+        attach = getattr(self.inner, "attach", None)
+        if callable(attach):
+            attach(ref, redact(title), png)
 
     def post(self, channel: str, card: Card, thread_id: str | None = None) -> PostRef:
         return self.inner.post(channel, redact_card(card), thread_id)

@@ -6,6 +6,7 @@ and thread reply becomes one JSON line in the cards file, so scripts and tests c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -20,8 +21,9 @@ from rich.table import Table
 from rich.text import Text
 
 from core.cards import Card, Link, card_color, headline
-from integrations.card_text import HYPOTHESIS_HEADING, hypothesis_line
+from integrations.card_text import FIXES_HEADING, HYPOTHESIS_HEADING, fix_lines, hypothesis_line
 from integrations.chat import PostRef, ThreadMessage
+from integrations.images import png_bytes
 from integrations.neutralise import NO_LINKS, LinkPolicy, console_markup, console_text
 
 
@@ -36,11 +38,13 @@ class ConsoleChannel:
 
     def post(self, channel: str, card: Card, thread_id: str | None = None) -> PostRef:
         ref = PostRef(platform=self.platform, channel=channel, post_id=uuid.uuid4().hex, thread_id=thread_id)
+        card = self._saved_images(card)
         self._record("post", ref, card=card.model_dump(mode="json"))
         self.console.print(render_console(card, channel, links=self.links))
         return ref
 
     def update(self, ref: PostRef, card: Card) -> None:
+        card = self._saved_images(card)
         self._record("update", ref, card=card.model_dump(mode="json"))
         self.console.print(render_console(card, ref.channel, updated=True, links=self.links))
 
@@ -56,6 +60,20 @@ class ConsoleChannel:
 
     def thread_root(self, channel: str, message_id: str) -> str:
         return message_id
+
+    def _saved_images(self, card: Card) -> Card:
+        """PNG graphs (data URLs) written to `graphs/` beside the cards file; the card names the file."""
+        images = []
+        for image in card.images:
+            png = png_bytes(image.url)
+            if png is not None:
+                path = self.cards_path.parent / "graphs" / f"{hashlib.sha256(png).hexdigest()[:20]}.png"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if not path.exists():
+                    path.write_bytes(png)
+                image = image.model_copy(update={"url": str(path)})
+            images.append(image)
+        return card.model_copy(update={"images": images}) if card.images else card
 
     def _record(self, action: str, ref: PostRef, **body: Any) -> None:
         line = json.dumps({"ts": time.time(), "action": action, **ref.model_dump(), **body}, ensure_ascii=False)
@@ -98,6 +116,11 @@ def render_console(card: Card, channel: str, updated: bool = False, links: LinkP
         parts.append(Text("Next steps:", style="bold"))
         parts.extend(Text(console_text(f"  $ {step.command}" + (f"   # {step.why}" if step.why else "")))
                      for step in card.steps)
+    if card.fixes:
+        parts.append(Text(f"{FIXES_HEADING}:", style="bold"))
+        parts.extend(Text(console_text(f"  {line}"), style="yellow" if line.startswith("    ⚠") else "")
+                     for line in fix_lines(card))
+    parts.extend(Text(console_text(f"graph: {image.title}: {image.url}"), style="dim") for image in card.images)
     if card.citations:
         parts.append(Text("Sources:", style="bold"))
         parts.extend(Text(console_text(f"  {c.title} › {c.section} ({c.source})")) for c in card.citations)

@@ -27,12 +27,14 @@ from mattermostdriver.exceptions import (
 
 from core.cards import Card, card_color
 from integrations.card_text import (
+    FIXES_HEADING,
     HYPOTHESIS_HEADING,
     MATTERMOST,
     Markup,
     citations_text,
     evidence_text,
     findings_text,
+    fixes_text,
     footer_text,
     headline_text,
     hypothesis_text,
@@ -72,6 +74,7 @@ def render_mattermost(card: Card, action_url: str | None = None, action_secret: 
                           (HYPOTHESIS_HEADING, hypothesis_text(card, MATTERMOST)),
                           ("Evidence", evidence_text(card, MATTERMOST, links)),
                           ("Next steps", steps_text(card, MATTERMOST, links)),
+                          (FIXES_HEADING, fixes_text(card, MATTERMOST, links)),
                           ("Sources", citations_text(card, MATTERMOST, links))):
         if body:
             sections.append(Markup(f"**{heading}**\n{body}"))
@@ -144,6 +147,14 @@ class MattermostChannel:
         created = self._call(self.driver.posts.create_post,
                              {"channel_id": ref.channel, "message": message, "root_id": ref.post_id})
         return PostRef(platform=self.platform, channel=ref.channel, post_id=str(created["id"]), thread_id=ref.post_id)
+
+    def attach(self, ref: PostRef, title: str, png: bytes) -> None:
+        """A graph as a file (POST /files) on a reply in the card's thread (`file_ids`)."""
+        uploaded = self._call(self.driver.files.upload_file, ref.channel, {"files": ("graph.png", png, "image/png")})
+        file_ids = [str(info["id"]) for info in uploaded.get("file_infos", [])]
+        self._call(self.driver.posts.create_post, {"channel_id": ref.channel, "root_id": ref.post_id,
+                                                   "message": trim(MATTERMOST.text(title, self.links), MAX_MESSAGE),
+                                                   "file_ids": file_ids})
 
     def thread(self, ref: PostRef) -> list[ThreadMessage]:
         found = self._call(self.driver.posts.get_thread, ref.post_id)

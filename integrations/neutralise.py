@@ -27,6 +27,8 @@ What neutralised text can no longer do, per dialect:
 - **Console** (rich): control characters (ANSI escapes, OSC 8 hyperlinks, bidi overrides) are
   shown as `\\x1b`-style text; strings that rich reads as markup are escaped with
   `rich.markup.escape`.
+- **Web** (HTML, the web channel): `web_text` escapes `& < > " '` after cleaning; links only
+  through `web_href` (the same `LinkPolicy`), so `<script>` and `javascript:` stay text.
 
 Fenced code blocks in card text (a /logs card's hits and query) are rebuilt by the neutraliser:
 their content is neutralised as code and their fences are its own, so they are the one structure
@@ -38,6 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from html import escape as html_escape
 from urllib.parse import quote, urlsplit
 
 from rich.markup import escape as rich_escape
@@ -431,3 +434,17 @@ def console_text(text: str) -> str:
 def console_markup(text: str) -> str:
     """Untrusted text where rich reads markup (a panel's title): `[...]` escaped."""
     return rich_escape(clean(text))
+
+
+# --- web (HTML) ----------------------------------------------------------------------------------
+
+def web_text(text: str) -> str:
+    """Untrusted text for HTML (the web channel), in an element or a quoted attribute value: cleaned like
+    every dialect, then `& < > " '` escaped, so it can open no tag, attribute, script or entity."""
+    return html_escape(clean(text), quote=True)
+
+
+def web_href(url: str | None, links: LinkPolicy) -> str | None:
+    """A link target the page may make clickable (escaped for an `href`), or None: only what `links`
+    allows, so `javascript:`, `data:` and foreign hosts stay text."""
+    return html_escape(link_target(url), quote=True) if url and links.allows(url) else None

@@ -14,12 +14,14 @@ from slack_sdk.errors import SlackApiError
 
 from core.cards import Card
 from integrations.card_text import (
+    FIXES_HEADING,
     HYPOTHESIS_HEADING,
     SLACK,
     Markup,
     citations_text,
     evidence_text,
     findings_text,
+    fixes_text,
     footer_text,
     headline_text,
     hypothesis_text,
@@ -102,6 +104,7 @@ def render_slack(card: Card, links: LinkPolicy = NO_LINKS) -> tuple[str, list[di
                           (HYPOTHESIS_HEADING, hypothesis_text(card, SLACK)),
                           ("Evidence", evidence_text(card, SLACK, links)),
                           ("Next steps", steps_text(card, SLACK, links)),
+                          (FIXES_HEADING, fixes_text(card, SLACK, links)),
                           ("Sources", citations_text(card, SLACK, links))):
         if body:
             blocks.append(_section(Markup(f"*{heading}*\n{body}")))
@@ -153,6 +156,11 @@ class SlackChannel:
                               text=trim(SLACK.text(text, self.links), MAX_TEXT * 10), thread_ts=ref.post_id)
         return PostRef(platform=self.platform, channel=ref.channel, post_id=str(response["ts"]),
                        thread_id=ref.post_id)
+
+    def attach(self, ref: PostRef, title: str, png: bytes) -> None:
+        """A graph as a file uploaded into the card's thread (files.getUploadURLExternal + complete)."""
+        self._call(self.client.files_upload_v2, channel=ref.channel, thread_ts=ref.post_id, content=png,
+                   filename="graph.png", title=trim(SLACK.plain(title), 250))
 
     def thread(self, ref: PostRef) -> list[ThreadMessage]:
         response = self._call(self.client.conversations_replies, channel=ref.channel, ts=ref.post_id, limit=200)

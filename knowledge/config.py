@@ -7,13 +7,27 @@ Nested under `Settings.knowledge`, so every field is also an env var, e.g.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 DocType = Literal["runbook", "postmortem", "doc"]
 DOC_TYPES: tuple[DocType, ...] = ("runbook", "postmortem", "doc")
+
+
+class Floor(BaseModel):
+    """Least cosine similarity of a hybrid result: for `any` document, and for `scoped` ones (whose front
+    matter lists the alerts they are for, not this one)."""
+
+    any: float = 0.0
+    scoped: float = 0.0
+
+    def of(self, payload: dict[str, Any]) -> float:
+        return max(self.any, self.scoped) if payload.get("alerts") else self.any
+
+
+NO_FLOOR = Floor()
 
 
 class KnowledgeFolder(BaseModel):
@@ -46,12 +60,23 @@ class KnowledgeSettings(BaseModel):
     folders: list[KnowledgeFolder] = Field(default_factory=list, description="extra folders ingested by `opsbot up`")
     k: int = Field(3, ge=1, le=20, description="runbook/doc citations per triage card")
     postmortems_k: int = Field(2, ge=0, le=10, description="similar post-mortems per triage card")
+    min_similarity: float = Field(
+        0.45, ge=0, le=1, description="relevance floor of triage citations (cosine of alert and section); a "
+        "document naming the alert is cited whatever its similarity (calibrated on bench/knowledge_bench.py)"
+    )
+    scoped_min_similarity: float = Field(
+        0.62, ge=0, le=1, description="the floor for a document whose front matter lists the alerts it is for, "
+        "none of them this one (the bundled runbooks)"
+    )
+    postmortem_min_similarity: float = Field(
+        0.0, ge=0, le=1, description="relevance floor of 'seen before' post-mortems"
+    )
     chunk_tokens: int = Field(256, ge=32, le=8192, description="word-pieces per chunk, heading path included")
     chunk_overlap: int = Field(32, ge=0, le=256, description="word-pieces repeated from the previous chunk")
     batch_size: int = Field(32, ge=1, le=1024, description="chunks per embedding request")
     ask_k: int = Field(4, ge=1, le=10, description="sections an /ask answer draws on")
     ask_min_similarity: float = Field(
-        0.5, ge=0, le=1, description="below this (question vs best section, cosine or term coverage) /ask says "
+        0.45, ge=0, le=1, description="below this (question vs best section, cosine or term coverage) /ask says "
         "nothing was found and lists the nearest documents instead of answering"
     )
     answer_cache_ttl_s: int = Field(600, ge=0, description="identical /ask questions reuse the answer this long")
@@ -61,6 +86,11 @@ class KnowledgeSettings(BaseModel):
     postmortem_hosts: list[str] = Field(
         default_factory=list, description="wiki hosts /postmortem may fetch a URL from (nothing else is fetched)"
     )
+
+    def floors(self) -> tuple[Floor, Floor]:
+        """The relevance floors of triage citations: runbooks and docs, post-mortems."""
+        return (Floor(any=self.min_similarity, scoped=self.scoped_min_similarity),
+                Floor(any=self.postmortem_min_similarity, scoped=self.postmortem_min_similarity))
 
     @field_validator("openai_url", "qdrant_url")
     @classmethod

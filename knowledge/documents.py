@@ -1,8 +1,10 @@
 """Read Markdown and reStructuredText into a document: front matter, title and heading sections.
 
 Front matter is an optional YAML block between `---` lines at the top of either format; the keys
-used are `title`, `doc_type`, `alerts`, `services` and `url` (others, such as a static site's
-`weight`, are ignored). Markdown headings come from markdown-it (so a `#` inside a code block is
+used are `title`, `doc_type`, `alerts`, `services` and `url`, and for retrieval in other words
+`title_ru` (a Russian title), `synonyms` (Russian and English phrases) and `codes` (finding or health
+codes the document covers, such as `OOMKilled` or `OSD_DOWN`); others, such as a static site's
+`weight`, are ignored. Markdown headings come from markdown-it (so a `#` inside a code block is
 not a heading); RST headings are a title line with an underline (and optional overline) of one
 punctuation character, levels in order of first appearance, as docutils assigns them.
 """
@@ -43,7 +45,15 @@ class Document(BaseModel):
     alerts: list[str] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list)
     url: str | None = None
+    title_ru: str = ""
+    synonyms: list[str] = Field(default_factory=list)
+    codes: list[str] = Field(default_factory=list)
     sections: list[Section] = Field(default_factory=list)
+
+    @property
+    def search_terms(self) -> str:
+        """Words the sparse index gets beside each chunk: alert names, codes, services, Russian title, synonyms."""
+        return " ".join([*self.alerts, *self.codes, *self.services, self.title_ru, *self.synonyms]).strip()
 
     @property
     def keys(self) -> list[str]:
@@ -121,6 +131,9 @@ def parse_document(text: str, source: str, *, doc_type: DocType | None = None, r
         alerts=_string_list(meta.get("alerts") or meta.get("alert")),
         services=_string_list(meta.get("services") or meta.get("service")),
         url=str(url) if url else None,
+        title_ru=str(meta.get("title_ru") or "").strip(),
+        synonyms=_string_list(meta.get("synonyms")),
+        codes=_string_list(meta.get("codes")),
         sections=[s for s in sections if s.text.strip()],
     )
 

@@ -23,6 +23,7 @@ from knowledge.config import DocType
 from knowledge.documents import SUFFIXES, Document, DocumentError, guess_doc_type, parse_document
 from knowledge.embeddings import Embedder
 from knowledge.errors import KnowledgeError
+from knowledge.gitrepo import branch_url, checkout_root, file_url, is_boilerplate
 from knowledge.sparse import document_vector
 from knowledge.store import Point, Store
 
@@ -130,8 +131,9 @@ class Ingestor:
         summary.seconds = round(time.monotonic() - started, 2)
         return summary
 
-    def _fingerprint(self, data: bytes, doc_type: DocType | None) -> str:
+    def _fingerprint(self, data: bytes, doc_type: DocType | None, link_base: str = "") -> str:
         shape = f"{CHUNKER_VERSION}|{self.max_tokens}|{self.overlap}|{self.embedder.name}|{doc_type or ''}"
+        shape += f"|{link_base}" if link_base else ""  # files outside a git checkout keep their hash
         return hashlib.sha256(shape.encode() + b"\0" + data).hexdigest()
 
     def _plan(self, source: IngestSource, files: list[tuple[Path, str]], summary: IngestSummary) -> list[_Pending]:
@@ -139,18 +141,24 @@ class Ingestor:
         indexed = self.store.files(root)
         present: set[str] = set()
         pending: list[_Pending] = []
+        checkout = checkout_root(source.path)  # a git checkout: skip its furniture, link files to its web view
+        link_base = (branch_url(checkout) or "") if checkout else ""
         for file, name in files:
+            if checkout and is_boilerplate(checkout, file):
+                continue
             summary.files += 1
             present.add(name)
             try:
                 data = file.read_bytes()
-                file_hash = self._fingerprint(data, source.doc_type)
+                file_hash = self._fingerprint(data, source.doc_type, link_base)
                 old = indexed.get(name)
                 if old is not None and old.file_hash == file_hash:
                     summary.files_unchanged += 1
                     continue
                 guess = source.doc_type or guess_doc_type(f"{source.path.as_posix()}/{name}")
                 document = parse_document(data.decode("utf-8"), name, doc_type=guess)
+                if document.url is None and checkout and link_base:
+                    document.url = file_url(link_base, checkout, file)
             except (OSError, UnicodeDecodeError, DocumentError) as exc:
                 summary.errors.append(f"{file}: {exc}")  # what was indexed before stays
                 continue
@@ -196,7 +204,7 @@ class Ingestor:
             doc = item.document
             points = []
             for chunk in item.chunks:
-                sparse_text = f"{chunk.embed_text}\n{' '.join(doc.alerts)} {' '.join(doc.services)}"
+                sparse_text = f"{chunk.embed_text}\n{doc.search_terms}"
                 points.append(Point(
                     id=point_id(item.root, item.source, chunk.index),
                     dense=vectors[offset],
@@ -204,7 +212,8 @@ class Ingestor:
                     payload={
                         "root": item.root, "source": item.source, "title": doc.title, "section": chunk.section,
                         "text": chunk.text, "doc_type": doc.doc_type, "alerts": doc.alerts, "services": doc.services,
-                        "keys": doc.keys, "url": doc.url, "file_hash": item.file_hash, "chunk_hash": chunk.hash,
+                        "keys": doc.keys, "url": doc.url, "terms": doc.search_terms, "file_hash": item.file_hash,
+                        "chunk_hash": chunk.hash,
                         "index": chunk.index, "chunks": len(item.chunks),
                     },
                 ))

@@ -40,6 +40,7 @@ class Hit(BaseModel):
     id: str
     score: float
     payload: dict[str, Any]
+    dense: list[float] | None = Field(None, description="the chunk's dense vector, for the relevance floor")
 
 
 class FileState(BaseModel):
@@ -53,9 +54,12 @@ class SearchFilter(BaseModel):
     doc_types: list[str] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list)
     keys: list[str] = Field(default_factory=list)
+    roots: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
 
     def conditions(self) -> dict[str, list[str]]:
-        found = {"doc_type": self.doc_types, "services": self.services, "keys": self.keys}
+        found = {"doc_type": self.doc_types, "services": self.services, "keys": self.keys, "root": self.roots,
+                 "source": self.sources}
         return {field: values for field, values in found.items() if values}
 
 

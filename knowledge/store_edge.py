@@ -225,13 +225,15 @@ class EdgeStore:
                 qe.Prefetch(limit=depth, query=qe.Query.Nearest(query, using=SPARSE), filter=payload_filter)
             )
         request = qe.QueryRequest(
-            limit=limit, prefetches=prefetches, query=qe.Fusion.Rrf(k=60), filter=payload_filter, with_payload=True
+            limit=limit, prefetches=prefetches, query=qe.Fusion.Rrf(k=60), filter=payload_filter, with_payload=True,
+            with_vector=[DENSE],  # the retriever's relevance floor is the cosine to the query
         )
         try:
             points = shard.query(request)
         except Exception as exc:  # the engine raises plain Exception with its own message
             raise StoreError(f"{self.path}: Qdrant Edge query failed: {exc}") from None
-        return [Hit(id=str(p.id), score=float(p.score), payload=p.payload or {}) for p in points]
+        return [Hit(id=str(p.id), score=float(p.score), payload=p.payload or {}, dense=_dense(p.vector))
+                for p in points]
 
     def stats(self) -> StoreStats:
         rows = self._scroll({}, ["doc_type", "root", "source"])
@@ -243,3 +245,8 @@ class EdgeStore:
             by_doc_type=dict(Counter(str(r.get("doc_type")) for r in rows)),
             by_root=dict(Counter(str(r.get("root")) for r in rows)),
         )
+
+
+def _dense(vectors: Any) -> list[float] | None:
+    found = vectors.get(DENSE) if isinstance(vectors, dict) else None
+    return [float(x) for x in found] if found is not None else None

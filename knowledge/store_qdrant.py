@@ -128,9 +128,10 @@ class QdrantClientStore:
             ))
         response = self.client.query_points(
             self.collection, prefetch=prefetch, query=m.FusionQuery(fusion=m.Fusion.RRF),
-            query_filter=payload_filter, limit=limit, with_payload=True,
+            query_filter=payload_filter, limit=limit, with_payload=True, with_vectors=[DENSE],
         )
-        return [Hit(id=str(p.id), score=float(p.score), payload=p.payload or {}) for p in response.points]
+        return [Hit(id=str(p.id), score=float(p.score), payload=p.payload or {},
+                    dense=p.vector.get(DENSE) if isinstance(p.vector, dict) else None) for p in response.points]
 
     def stats(self) -> StoreStats:
         rows = self._scroll({}, ["doc_type", "root", "source"])

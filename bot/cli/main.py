@@ -12,6 +12,8 @@ from bot.cli import (
     ceph_cmd,
     config_cmd,
     embeddings_cmd,
+    feedback_cmd,
+    k8s_cmd,
     knowledge_cmd,
     llm_cmd,
     logs_cmd,
@@ -53,10 +55,12 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(knowledge_cmd.app, name="knowledge")
 app.add_typer(redis_cmd.app, name="redis")
 app.add_typer(ceph_cmd.app, name="ceph")
+app.add_typer(k8s_cmd.app, name="k8s")
 app.add_typer(postmortem_cmd.app, name="postmortem")
 app.add_typer(llm_cmd.app, name="llm")
 app.add_typer(logs_cmd.app, name="logs")
 app.add_typer(embeddings_cmd.app, name="embeddings")
+app.add_typer(feedback_cmd.app, name="feedback")
 status_cmd.register(app)
 run_cmd.register(app)
 triage_cmd.register(app)

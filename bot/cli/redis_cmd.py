@@ -15,24 +15,28 @@ def diagnose(
     url: str | None = typer.Option(
         None, "--url", help="redis://user:password@host:port/db (credentials optional; rediss:// for TLS)"),
     instance: str | None = typer.Option(None, "--instance", help="a configured instance (redis_diagnosis.instances)"),
-    info: str | None = typer.Option(None, "--info", help="saved INFO output ('-' for stdin)"),
+    info: list[str] = typer.Option(
+        [], "--info", help="saved INFO output ('-' for stdin); repeat it for a master and its replica"),
+    replica_info: list[str] = typer.Option(
+        [], "--replica-info", help="saved INFO of a replica (or of the master) diagnosed together with --info"),
     slowlog: str | None = typer.Option(None, "--slowlog", help="saved `redis-cli SLOWLOG GET` output"),
     latency: str | None = typer.Option(None, "--latency", help="saved `redis-cli LATENCY LATEST` output"),
     log: str | None = typer.Option(None, "--log", help="a Redis log excerpt"),
     symptom: str = typer.Option("", "--symptom", help="what users see, e.g. 'timeouts' or 'OOM errors'"),
     interval: float | None = typer.Option(None, "--interval", min=0, help="seconds between the two INFO samples"),
-    as_json: bool = typer.Option(False, "--json", help='print {"primary", "findings": [...]} as JSON'),
+    as_json: bool = typer.Option(False, "--json", help='print {"primary", "summary", "symptom", "findings": [...]} '
+                                 "as JSON: everything the card shows"),
 ) -> None:
     """Name the problem with evidence, a fix and a documentation link. Live mode sends only read-only
     commands from a fixed allowlist."""
-    from handlers.redis import UnknownInstance, diagnose_instance, diagnose_url, diagnosis_card
+    from handlers.redis import UnknownInstance, diagnose_instance, diagnose_url, diagnosis_card, diagnosis_json
     from integrations.redis.analyzer import analyze
     from integrations.redis.client import RedisUnavailable
     from integrations.redis.config import RedisInstance, redact_url
     from integrations.redis.models import Diagnosis, Snapshot
-    from integrations.redis.parsers import PasteError, parse_info, parse_latency_text, parse_log, parse_slowlog_text
+    from integrations.redis.parsers import PasteError, parse_infos, parse_latency_text, parse_log, parse_slowlog_text
 
-    files = {"--info": info, "--slowlog": slowlog, "--latency": latency, "--log": log}
+    files = {"--info": info or replica_info, "--slowlog": slowlog, "--latency": latency, "--log": log}
     modes = [m for m, on in (("--url", url), ("--instance", instance), ("files", any(files.values()))) if on]
     if len(modes) != 1:
         fail("give exactly one of --url, --instance, or saved output (--info/--slowlog/--latency/--log)")
@@ -53,10 +57,14 @@ def diagnose(
         else:
             target = "(saved output)"
             snapshot = Snapshot(source="pasted")
-            if info:
-                snapshot.info = parse_info(read_input(info))
-                if not snapshot.info:
-                    fail(f"{info}: no INFO fields found (expected lines such as used_memory:12345)")
+            infos = []
+            for path in [*info, *replica_info]:  # each file may hold one INFO output or several
+                found = parse_infos(read_input(path))
+                if not found:
+                    fail(f"{path}: no INFO fields found (expected lines such as used_memory:12345)")
+                infos += found
+            if infos:
+                snapshot.info, snapshot.peers = infos[0], infos[1:]
             if slowlog:
                 snapshot.slowlog = parse_slowlog_text(read_input(slowlog))
             if latency:
@@ -72,7 +80,8 @@ def diagnose(
         fail(f"cannot reach Redis {target}: {exc}")
     except PasteError as exc:
         fail(str(exc))
+    card = diagnosis_card(diagnosis, target=target)
     if as_json:
-        print_json_line(diagnosis.as_json())
+        print_json_line(diagnosis_json(diagnosis, card))
         return
-    print_card(diagnosis_card(diagnosis, target=target), "redis")
+    print_card(card, "redis")

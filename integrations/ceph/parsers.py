@@ -245,10 +245,14 @@ def _json_documents(text: str) -> list[dict[str, Any]]:
         pos = end
 
 
+# The command line a paste often starts with: `[root@admin ~]# ceph health detail`, `$ sudo cephadm shell -- ceph -s`
+_PROMPT = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?[\w.@:~/-]*[#$%>]\s+.*\bceph\b")
+
+
 def parse_paste(text: str, summary_to_code: Callable[[str], str | None]) -> CephSnapshot:
     """A paste of `ceph health detail` and/or `ceph -s`, text or `-f json`. Health detail wins over the
     `-s` health block (it has detail lines); `-s` adds the context."""
-    text = text.strip()
+    text = "\n".join(line for line in text.strip().splitlines() if not _PROMPT.match(line)).strip()
     health: HealthReport | None = None
     context: ClusterContext | None = None
     if text.startswith("{"):

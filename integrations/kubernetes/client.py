@@ -77,6 +77,10 @@ class ReadOnlyKube:
                                                      _request_timeout=self._timeout)
         return list(self._json(found).get("items") or [])
 
+    def read_pvc(self, namespace: str, name: str) -> JsonObj:
+        return self._json(self._core.read_namespaced_persistent_volume_claim(name, namespace,
+                                                                             _request_timeout=self._timeout))
+
     def read_node(self, name: str) -> JsonObj:
         return self._json(self._core.read_node(name, _request_timeout=self._timeout))
 

@@ -1,9 +1,10 @@
 """Collect Kubernetes evidence for an alert: what the alert is about decides what is read.
 
 Pod alerts (a `pod` label): the pod, its events, log tails (current and previous container), the
-owner chain up to the workload, and its node. Node alerts (a `node` label): the node and its
-events. Workload alerts (`deployment`, `statefulset`, `daemonset`, `job_name`): the workload, its
-events and its pods. Every read is capped (lines, bytes, events, pods) and time-limited.
+owner chain up to the workload, its node, and the claims of a pod that waits for its volumes. Node
+alerts (a `node` label): the node and its events. Workload alerts (`deployment`, `statefulset`,
+`daemonset`, `job_name`): the workload, its events and its pods. Every read is capped (lines, bytes,
+events, pods) and time-limited.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from typing import TypeVar
 from integrations.kubernetes import parse
 from integrations.kubernetes.client import JsonObj, ReadOnlyKube
 from integrations.kubernetes.config import KubernetesSettings
-from integrations.kubernetes.models import KubeSnapshot, LogTail, NodeSnapshot, Owner, PodSnapshot, WorkloadSnapshot
+from integrations.kubernetes.models import (
+    ClaimSnapshot,
+    KubeSnapshot,
+    LogTail,
+    NodeSnapshot,
+    Owner,
+    PodSnapshot,
+    WorkloadSnapshot,
+)
 from integrations.redaction import redact
 
 log = logging.getLogger(__name__)
@@ -27,6 +36,7 @@ WORKLOAD_LABELS = {"deployment": "Deployment", "statefulset": "StatefulSet", "da
                    "job_name": "Job", "job": "Job", "replicaset": "ReplicaSet"}
 TOP_OWNERS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 MAX_OWNER_DEPTH = 3
+MAX_CLAIMS = 3  # PersistentVolumeClaims read per pod
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class KubeCollector:
     def collect(self, target: Target) -> KubeSnapshot:
         if target.scope == "pod" and target.namespace:
             self.snapshot.pods.append(self.pod(target.namespace, target.name, with_logs=True))
+            self.snapshot.claims += self._claims(self.snapshot.pods[0])
             node_name = self.snapshot.pods[0].node
             if node_name:
                 node = self._try(f"node {node_name}", lambda: self.node(node_name, with_events=False), None)
@@ -97,6 +108,22 @@ class KubeCollector:
         if with_logs:
             snapshot.logs = self._logs(snapshot)
         return snapshot
+
+    def _claims(self, pod: PodSnapshot) -> list[ClaimSnapshot]:
+        """The claims of a pod that waits (Pending, or a mount failing): whether they are bound, and why not."""
+        mounting = any(e.reason in ("FailedMount", "FailedAttachVolume", "FailedScheduling") for e in pod.events)
+        if pod.phase != "Pending" and not mounting:
+            return []
+        claims = []
+        cap = self.config.max_events
+        for name in [v.source for v in pod.volumes if v.kind == "persistentVolumeClaim" and v.source][:MAX_CLAIMS]:
+            data = self._try(f"pvc {name}", partial(self.kube.read_pvc, pod.namespace, name), None)
+            if data:
+                claim = parse.claim(data)
+                claim.events = parse.events(self._items("pvc events", partial(
+                    self.kube.list_events, pod.namespace, "PersistentVolumeClaim", name, cap * 4)), cap)
+                claims.append(claim)
+        return claims
 
     def _owners(self, namespace: str, data: JsonObj) -> list[Owner]:
         owners: list[Owner] = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from core.models import Evidence
 from integrations.kubernetes.models import (
+    AutoscalerSnapshot,
+    ClaimSnapshot,
     ContainerStatus,
     EventInfo,
     KubeSnapshot,
@@ -33,6 +35,14 @@ def logs_id(cluster: str, pod: PodSnapshot) -> str:
     return pod_id(cluster, pod) + "/logs"
 
 
+def claim_id(cluster: str, claim: ClaimSnapshot) -> str:
+    return f"k8s:{cluster}:pvc/{claim.namespace}/{claim.name}"
+
+
+def autoscaler_id(cluster: str, hpa: AutoscalerSnapshot) -> str:
+    return f"k8s:{cluster}:hpa/{hpa.namespace}/{hpa.name}"
+
+
 def container_line(c: ContainerStatus) -> str:
     state = c.state + (f" ({c.reason})" if c.reason else "") + (f" exit {c.exit_code}" if c.exit_code is not None
                                                                  else "")
@@ -52,7 +62,8 @@ def event_line(e: EventInfo) -> str:
 
 
 def pod_text(pod: PodSnapshot) -> str:
-    lines = [f"pod {pod.namespace}/{pod.name}: {pod.phase} on node {pod.node or '(unscheduled)'}"]
+    reason = f" ({pod.reason}: {pod.message})" if pod.reason else ""
+    lines = [f"pod {pod.namespace}/{pod.name}: {pod.phase}{reason} on node {pod.node or '(unscheduled)'}"]
     lines += [f"  {container_line(c)}" for c in pod.containers]
     bad = [c for c in pod.conditions if c.status != "True"]
     lines += [f"  condition {c.type}={c.status} {c.reason}: {c.message}".rstrip(": ") for c in bad]
@@ -101,6 +112,20 @@ def workload_text(w: WorkloadSnapshot) -> str:
     return "\n".join(lines)
 
 
+def claim_text(claim: ClaimSnapshot) -> str:
+    lines = [f"pvc {claim.namespace}/{claim.name}: {claim.phase}, class {claim.storage_class or '(none)'}, access "
+             f"{','.join(claim.access_modes) or '?'}" + (f", volume {claim.volume}" if claim.volume else "")]
+    return "\n".join(lines + [f"  {event_line(e)}" for e in claim.events])
+
+
+def autoscaler_text(hpa: AutoscalerSnapshot) -> str:
+    lines = [f"hpa {hpa.namespace}/{hpa.name} -> {hpa.target or '?'}: {hpa.current} current / {hpa.desired} desired, "
+             f"min {hpa.min_replicas} max {hpa.max_replicas}"]
+    lines += [f"  metric {m}" for m in hpa.metrics]
+    lines += [f"  condition {c.type}={c.status} {c.reason}: {c.message}".rstrip(": ") for c in hpa.conditions]
+    return "\n".join(lines + [f"  {event_line(e)}" for e in hpa.events])
+
+
 def pod_summary(pod: PodSnapshot) -> str:
     """Two or three lines for the card: phase, the containers that are not ready, the newest warning."""
     lines = [f"{pod.phase} on {pod.node or '(unscheduled)'}"]
@@ -145,6 +170,16 @@ def to_evidence(snapshot: KubeSnapshot, took_ms: float) -> list[Evidence]:
         items.append(Evidence(id=workload_id(cluster, w), source=SOURCE, title=f"{w.kind} {w.namespace}/{w.name}",
                               text=redact(workload_text(w)),
                               data=w.model_dump(mode="json") | {"summary": redact(workload_text(w).splitlines()[0])},
+                              took_ms=took_ms))
+    for claim in snapshot.claims:
+        text = redact(claim_text(claim))
+        items.append(Evidence(id=claim_id(cluster, claim), source=SOURCE, title=f"PVC {claim.namespace}/{claim.name}",
+                              text=text, data=claim.model_dump(mode="json") | {"summary": text.splitlines()[0]},
+                              took_ms=took_ms))
+    for hpa in snapshot.autoscalers:
+        text = redact(autoscaler_text(hpa))
+        items.append(Evidence(id=autoscaler_id(cluster, hpa), source=SOURCE, title=f"HPA {hpa.namespace}/{hpa.name}",
+                              text=text, data=hpa.model_dump(mode="json") | {"summary": text.splitlines()[0]},
                               took_ms=took_ms))
     if snapshot.errors and items:
         items[0].data["partial"] = snapshot.errors

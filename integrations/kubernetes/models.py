@@ -68,10 +68,28 @@ class Owner(BaseModel):
     revision: str | None = None
 
 
+class Volume(BaseModel):
+    """A pod volume that points at another object (the ones a mount can fail on)."""
+
+    name: str
+    kind: str = ""  # persistentVolumeClaim, configMap, secret, ...
+    source: str = ""  # the claim, ConfigMap or Secret it names
+
+
+class Usage(BaseModel):
+    """What `kubectl top` (metrics-server) said: millicores and bytes, per container when known."""
+
+    container: str = ""
+    cpu_m: float | None = None
+    memory_bytes: float | None = None
+
+
 class PodSnapshot(BaseModel):
     namespace: str
     name: str
     phase: str = "Unknown"
+    reason: str = ""  # the pod's own status reason (Evicted, NodeLost, ...)
+    message: str = ""
     node: str | None = None
     created: datetime | None = None
     conditions: list[Condition] = Field(default_factory=list)
@@ -79,6 +97,9 @@ class PodSnapshot(BaseModel):
     events: list[EventInfo] = Field(default_factory=list)
     logs: list[LogTail] = Field(default_factory=list)
     owners: list[Owner] = Field(default_factory=list)  # nearest first: ReplicaSet, then Deployment
+    readiness_gates: list[str] = Field(default_factory=list)
+    volumes: list[Volume] = Field(default_factory=list)
+    usage: list[Usage] = Field(default_factory=list)
 
 
 class NodeSnapshot(BaseModel):
@@ -102,7 +123,37 @@ class WorkloadSnapshot(BaseModel):
     revision: str | None = None
     conditions: list[Condition] = Field(default_factory=list)
     status: dict[str, Any] = Field(default_factory=dict)
+    # spec values analyzers read: backoffLimit, activeDeadlineSeconds (Job), minReplicas/maxReplicas (HPA)
+    spec: dict[str, Any] = Field(default_factory=dict)
     pods: list[PodSnapshot] = Field(default_factory=list)
+    events: list[EventInfo] = Field(default_factory=list)
+
+
+class ClaimSnapshot(BaseModel):
+    """A PersistentVolumeClaim: its phase, what it asks for, and its events."""
+
+    namespace: str
+    name: str
+    phase: str = "Unknown"  # Pending, Bound, Lost
+    storage_class: str = ""
+    access_modes: list[str] = Field(default_factory=list)
+    volume: str = ""
+    capacity: str = ""
+    events: list[EventInfo] = Field(default_factory=list)
+
+
+class AutoscalerSnapshot(BaseModel):
+    """A HorizontalPodAutoscaler: its bounds, current and desired replicas, metrics and conditions."""
+
+    namespace: str
+    name: str
+    target: str = ""  # Deployment/web
+    min_replicas: int | None = None
+    max_replicas: int | None = None
+    current: int | None = None
+    desired: int | None = None
+    metrics: list[str] = Field(default_factory=list)  # "cpu 305% / 50%"
+    conditions: list[Condition] = Field(default_factory=list)
     events: list[EventInfo] = Field(default_factory=list)
 
 
@@ -113,4 +164,6 @@ class KubeSnapshot(BaseModel):
     pods: list[PodSnapshot] = Field(default_factory=list)
     nodes: list[NodeSnapshot] = Field(default_factory=list)
     workloads: list[WorkloadSnapshot] = Field(default_factory=list)
+    claims: list[ClaimSnapshot] = Field(default_factory=list)
+    autoscalers: list[AutoscalerSnapshot] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)  # parts that could not be read (logs of a gone container, ...)

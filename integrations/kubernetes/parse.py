@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from integrations.kubernetes.models import (
+    AutoscalerSnapshot,
+    ClaimSnapshot,
     Condition,
     ContainerStatus,
     EventInfo,
@@ -13,6 +15,7 @@ from integrations.kubernetes.models import (
     Owner,
     PodSnapshot,
     Termination,
+    Volume,
     WorkloadSnapshot,
 )
 from integrations.redaction import redact
@@ -69,9 +72,24 @@ def pod(data: JsonObj) -> PodSnapshot:
     containers += [container_status({"name": name}, c) for name, c in specs.items() if name not in seen
                    and c in (spec.get("containers") or [])]
     return PodSnapshot(namespace=meta.get("namespace", ""), name=meta.get("name", ""),
-                       phase=status.get("phase") or "Unknown", node=spec.get("nodeName"),
+                       phase=status.get("phase") or "Unknown", reason=status.get("reason") or "",
+                       message=redact(status.get("message") or ""), node=spec.get("nodeName"),
                        created=_time(meta.get("creationTimestamp")), conditions=conditions(status.get("conditions")),
-                       containers=containers)
+                       containers=containers, volumes=volumes(spec.get("volumes")),
+                       readiness_gates=[g.get("conditionType", "") for g in spec.get("readinessGates") or []])
+
+
+# volume source key -> the field naming the object it reads
+VOLUME_SOURCES = {"persistentVolumeClaim": "claimName", "configMap": "name", "secret": "secretName"}
+
+
+def volumes(items: list[JsonObj] | None) -> list[Volume]:
+    found = []
+    for item in items or []:
+        kind = next((k for k in VOLUME_SOURCES if item.get(k) is not None), "")
+        source = str((item.get(kind) or {}).get(VOLUME_SOURCES[kind], "")) if kind else ""
+        found.append(Volume(name=item.get("name", ""), kind=kind, source=source))
+    return found
 
 
 def controller_of(data: JsonObj) -> tuple[str, str] | None:
@@ -133,7 +151,34 @@ def workload(data: JsonObj, kind: str) -> WorkloadSnapshot:
                             desired=desired, ready=ready, updated=updated, available=available,
                             revision=(meta.get("annotations") or {}).get(REVISION_ANNOTATION),
                             conditions=conditions(status.get("conditions")),
-                            status={k: v for k, v in status.items() if not isinstance(v, list | dict)})
+                            status={k: v for k, v in status.items() if not isinstance(v, list | dict)},
+                            spec={k: spec[k] for k in WORKLOAD_SPEC if k in spec})
+
+
+WORKLOAD_SPEC = ("backoffLimit", "activeDeadlineSeconds", "completions", "parallelism", "replicas")
+
+
+def claim(data: JsonObj) -> ClaimSnapshot:
+    meta, spec, status = data.get("metadata") or {}, data.get("spec") or {}, data.get("status") or {}
+    return ClaimSnapshot(namespace=meta.get("namespace", ""), name=meta.get("name", ""),
+                         phase=status.get("phase") or "Unknown", storage_class=spec.get("storageClassName") or "",
+                         access_modes=list(spec.get("accessModes") or []), volume=spec.get("volumeName") or "",
+                         capacity=str((status.get("capacity") or {}).get("storage", "")))
+
+
+def autoscaler(data: JsonObj) -> AutoscalerSnapshot:
+    """autoscaling/v2 (and v1, whose spec has targetCPUUtilizationPercentage)."""
+    meta, spec, status = data.get("metadata") or {}, data.get("spec") or {}, data.get("status") or {}
+    ref = spec.get("scaleTargetRef") or {}
+    metrics = [f"{(m.get('resource') or {}).get('name', m.get('type', '?'))}" for m in spec.get("metrics") or []]
+    if "targetCPUUtilizationPercentage" in spec:
+        metrics.append(f"cpu {status.get('currentCPUUtilizationPercentage', '?')}% / "
+                       f"{spec['targetCPUUtilizationPercentage']}%")
+    return AutoscalerSnapshot(namespace=meta.get("namespace", ""), name=meta.get("name", ""),
+                              target=f"{ref.get('kind', '')}/{ref.get('name', '')}".strip("/"),
+                              min_replicas=spec.get("minReplicas", 1), max_replicas=spec.get("maxReplicas"),
+                              current=status.get("currentReplicas"), desired=status.get("desiredReplicas"),
+                              metrics=metrics, conditions=conditions(status.get("conditions")))
 
 
 def selector_string(data: JsonObj) -> str:

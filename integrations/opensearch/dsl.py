@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from integrations.opensearch.mapping import EXACT, NUMERIC, IndexSchema
-from integrations.opensearch.question import LogAggregation, LogFilter, LogQuestion
+from integrations.opensearch.question import FieldClause, LogAggregation, LogFilter, LogQuestion
 
 DEFAULT_SIZE = 20
 _LEVEL_VARIANTS = {"warning": ("warning", "warn"), "error": ("error", "err"), "critical": ("critical", "crit"),
@@ -64,6 +64,25 @@ def _clause(flt: LogFilter, schema: IndexSchema) -> dict[str, Any] | None:
     return {"match_phrase": {name: flt.value}}
 
 
+def field_clause(clause: FieldClause) -> dict[str, Any]:
+    """One question-model clause as a DSL leaf (its field already resolved against the mapping)."""
+    name = clause.field
+    if clause.op == "exists":
+        return {"exists": {"field": name}}
+    if clause.op == "range":
+        bounds = {k: v for k in ("gte", "gt", "lte", "lt") if (v := getattr(clause, k)) is not None}
+        return {"range": {name: bounds}}
+    if clause.op == "terms":
+        return {"terms": {name: list(clause.values)}}
+    if clause.op == "phrase":
+        return {"match_phrase": {name: clause.value}}
+    return {clause.op: {name: clause.value}}
+
+
+def any_of_clause(group: list[FieldClause]) -> dict[str, Any]:
+    return {"bool": {"should": [field_clause(c) for c in group], "minimum_should_match": 1}}
+
+
 def _aggregation(agg: LogAggregation, schema: IndexSchema, time_field: str) -> tuple[str, dict[str, Any]] | None:
     if agg.kind == "histogram":
         return f"per_{agg.interval}", {"date_histogram": {"field": time_field, "fixed_interval": agg.interval,
@@ -98,6 +117,9 @@ def build_search(question: LogQuestion, schema: IndexSchema, *, max_size: int,
             skipped.append(f"{flt.kind.replace('_', ' ')} {flt.value} (no suitable field in {schema.pattern})")
         else:
             (excluded if flt.exclude else filters).append(clause)
+    for asked in question.clauses:
+        (excluded if asked.exclude else filters).append(field_clause(asked))
+    filters += [any_of_clause(group) for group in question.any_of]
     aggs: dict[str, Any] = {}
     for agg in question.aggregations:
         built = _aggregation(agg, schema, time_field)
@@ -108,7 +130,8 @@ def build_search(question: LogQuestion, schema: IndexSchema, *, max_size: int,
     size = min(question.size if question.size is not None else (0 if aggs else default_size), max_size)
     body: dict[str, Any] = {
         "size": size,
-        "sort": [{time_field: {"order": "asc" if question.sort == "oldest" else "desc"}}],
+        "sort": [{question.sort_field: {"order": question.sort_order}}] if question.sort_field else
+        [{time_field: {"order": "asc" if question.sort == "oldest" else "desc"}}],
         "query": {"bool": {"filter": filters, **({"must_not": excluded} if excluded else {})}},
         "track_total_hits": True,
     }

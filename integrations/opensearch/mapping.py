@@ -77,6 +77,8 @@ class IndexSchema(BaseModel):
 
     def resolve(self, word: str) -> str | None:
         """A field named in a question: an existing field as written, or a kind it stands for."""
+        if word.strip() in self.fields:
+            return word.strip()
         word = word.strip().lower()
         if word in self.fields:
             return word

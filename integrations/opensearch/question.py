@@ -28,6 +28,25 @@ class LogFilter(BaseModel):
     any_of: list[str] = Field(default_factory=list, description="exact values, any of which matches (a level list)")
 
 
+Scalar = str | int | float
+ClauseOp = Literal["term", "terms", "range", "prefix", "wildcard", "phrase", "match", "exists"]
+
+
+class FieldClause(BaseModel):
+    """A condition on one field of the index (the mapping-driven rules and the LLM both write these)."""
+
+    field: str
+    op: ClauseOp
+    value: Scalar | None = None
+    values: list[Scalar] = Field(default_factory=list, description="terms: any of these")
+    gte: Scalar | None = None
+    gt: Scalar | None = None
+    lte: Scalar | None = None
+    lt: Scalar | None = None
+    exclude: bool = False
+    words: str = Field("", description="the words of the question it came from")
+
+
 class LogAggregation(BaseModel):
     kind: Literal["top", "histogram", "percentiles"]
     field: str = Field("", description="a field name or kind as the user said it; empty for a histogram")
@@ -41,7 +60,11 @@ class LogQuestion(BaseModel):
     time_range: TimeRange
     filters: list[LogFilter] = Field(default_factory=list)
     aggregations: list[LogAggregation] = Field(default_factory=list)
+    clauses: list[FieldClause] = Field(default_factory=list)
+    any_of: list[list[FieldClause]] = Field(default_factory=list, description="groups: one clause of each matches")
     sort: Literal["newest", "oldest"] = "newest"
+    sort_field: str | None = Field(None, description="sort on this measure instead of time")
+    sort_order: Literal["asc", "desc"] = "desc"
     size: int | None = None
     understood: list[str] = Field(default_factory=list)
     not_understood: list[str] = Field(default_factory=list)

@@ -9,6 +9,8 @@ card can show ("unknown field 'statuz'").
 from __future__ import annotations
 
 import ipaddress
+import re
+from datetime import datetime
 from typing import Any
 
 from integrations.opensearch.mapping import AGGREGATABLE, DATE, EXACT, NUMERIC, IndexSchema
@@ -29,7 +31,27 @@ ALLOWED: dict[str, set[str]] = {
 AGGS = {"terms", "date_histogram", "histogram", "percentiles", "avg", "max", "min", "sum", "cardinality"}
 
 
+_DATE_MATH = re.compile(r"^now(?:[+-]\d+[smhHdwMy])*(?:/[smhHdwMy])?$")
+
+
+def _is_date(value: Any) -> bool:
+    """Epoch milliseconds, date math ("now-1h", "now/d") or an ISO date, optionally anchored ("...||-1d")."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return True
+    text = str(value)
+    if _DATE_MATH.match(text):
+        return True
+    anchor, _, math = text.partition("||")
+    try:
+        datetime.fromisoformat(anchor.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return not math or _DATE_MATH.match("now" + math) is not None
+
+
 def _check_value(op: str, kind: str, value: Any, name: str) -> str | None:
+    if kind in DATE and op == "range" and not _is_date(value):
+        return f"'{value}' is not a date for {name}"
     if kind == "ip" and op in ("term", "terms"):
         for item in value if isinstance(value, list) else [value]:
             try:
@@ -64,6 +86,14 @@ def _leaf(op: str, spec: Any, schema: IndexSchema, errors: list[str], ranges: li
         errors.append(f"{op} cannot be used on '{name}' ({kind})")
         return
     if op == "range":
+        if not isinstance(value, dict) or not {"gte", "gt", "lte", "lt"} & set(value):
+            errors.append(f"range on '{name}': expected gte, gt, lte or lt")
+            return
+        for bound in ("gte", "gt", "lte", "lt"):
+            if bound in value and (problem := _check_value("range" if kind in DATE else "term", kind, value[bound],
+                                                           name)) is not None:
+                errors.append(problem)
+                return
         ranges.append(name)
     if op in ("term", "terms"):
         inner = value.get("value") if isinstance(value, dict) and op == "term" else value

@@ -17,6 +17,7 @@ class PrometheusSettings(BaseModel):
     lookback_s: int = Field(3600, ge=60, description="range of the 'over the last hour' queries")
     step_s: int = Field(60, ge=1, description="resolution of range queries")
     max_series: int = Field(5, ge=1, description="series summarised per query")
+    graphs: bool = Field(True, description="a PNG of the alert's expression over the last hour on the card")
 
     @property
     def enabled(self) -> bool:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from integrations.redis.catalogue import CATALOGUE, ORDER, symptom_areas
+from core.primary_rules import choose_primary
+from integrations.redis.catalogue import CATALOGUE, ORDER, PRIMARY_RULES, symptom_areas
 from integrations.redis.checks import CHECKS
 from integrations.redis.config import RedisThresholds
-from integrations.redis.models import Diagnosis, RedisFinding, Snapshot
+from integrations.redis.models import Diagnosis, Info, RedisFinding, Snapshot
 
 REPORT_CHARS = 2000
 _FACT_FIELDS = (
@@ -22,14 +23,57 @@ def analyze(snapshot: Snapshot, thresholds: RedisThresholds | None = None, sympt
     for code, check in CHECKS.items():
         finding = check(snapshot, th)
         if finding is not None:
-            finding.explains_symptom = bool(areas & CATALOGUE[code].areas)
+            entry = CATALOGUE[code]
+            finding.explains_symptom = bool(areas & entry.areas)
+            if finding.only_if_asked and not finding.explains_symptom:
+                continue
+            connection = snapshot.cli_connection(finding.peer_port)
+            finding.steps = entry.steps_for(connection)
+            finding.fixes = entry.fixes_for(fix_values(snapshot, finding), connection)
             findings.append(finding)
     findings.sort(key=lambda f: (not f.explains_symptom, -f.severity.rank, ORDER[f.code]))
+    if findings:
+        chosen, _ = choose_primary([(f.code, f.title) for f in findings], PRIMARY_RULES)
+        findings.insert(0, findings.pop(chosen))
     reports = {name: text[:REPORT_CHARS] for name, text in (("MEMORY DOCTOR", snapshot.memory_doctor),
                                                              ("LATENCY DOCTOR", snapshot.latency_doctor)) if text}
     return Diagnosis(instance=snapshot.instance, source=snapshot.source, window_s=snapshot.interval_s,
                      symptom=symptom, findings=findings,
                      facts=_facts(snapshot), notes=_notes(snapshot), reports=reports)
+
+
+MIB = 1024 * 1024
+HOST_SHARE = 0.75  # a maxmemory at most this share of the host's RAM leaves room for forks and buffers
+
+
+def _size(value: float) -> str:
+    return f"{max(1, int(value // MIB))}mb"
+
+
+def _number(info: Info, field: str) -> float:
+    value = info.get(field)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def fix_values(snapshot: Snapshot, finding: RedisFinding) -> dict[str, str]:
+    """The values the catalogue's fix templates take, from the snapshot: a limit within the host's
+    RAM, a larger replication backlog, the big key named. A value that cannot be known is absent,
+    and so is the fix that needs it."""
+    info = snapshot.latest
+    host, limit = _number(info, "total_system_memory"), _number(info, "maxmemory")
+    values: dict[str, str] = {}
+    if host:
+        values["maxmemory_host"] = _size(host * HOST_SHARE)
+    if limit:
+        raised = min(limit * 1.25, host * HOST_SHARE) if host else limit * 1.25
+        if raised > limit:
+            values["maxmemory_up"] = _size(raised)
+    backlog = _number(info, "repl_backlog_size") or float(snapshot.config.get("repl-backlog-size", 0) or 0)
+    values["backlog_up"] = _size(max(backlog * 4, 64 * MIB))
+    keys = finding.evidence.get("keys")
+    if isinstance(keys, dict) and keys:
+        values["big_key"] = next(iter(keys))
+    return values
 
 
 def _facts(snapshot: Snapshot) -> dict[str, str]:

@@ -28,7 +28,7 @@ def collect(instance: RedisInstance, *, name: str = "", interval_s: float = 3.0,
     reached at all; a command that is refused (ACL, renamed) becomes a note in `Snapshot.errors`."""
     started = time.monotonic()
     with ReadOnlyRedis(instance) as conn:
-        snap = Snapshot(source="live", instance=name)
+        snap = Snapshot(source="live", instance=name, connection=instance.cli_options)
         snap.info = parse_info(conn.execute("INFO", "all"))
         first_sample = time.monotonic()
 

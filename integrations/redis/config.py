@@ -57,6 +57,14 @@ class RedisInstance(BaseModel):
             return parts.path
         return f"{parts.hostname or 'localhost'}:{parts.port or 6379}"
 
+    @property
+    def cli_options(self) -> str:
+        """redis-cli's connection options for this instance (no credentials: the operator adds them)."""
+        parts = urlsplit(self.url)
+        host = f"-h {parts.hostname or 'HOST'} -p {parts.port or 6379}"
+        where = f"-s {parts.path}" if parts.scheme == "unix" else host
+        return where + (" --tls" if self.tls or parts.scheme == "rediss" else "")
+
 
 def strip_credentials(url: str) -> str:
     parts = urlsplit(url)
@@ -82,23 +90,33 @@ class RedisThresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slow_commands_min_entries: int = Field(3, ge=1, description="O(N) slow-log entries before SLOW_COMMANDS")
-    slow_commands_share: float = Field(0.5, gt=0, le=1, description="share of the slow log that is O(N) commands")
+    slow_commands_share: float = Field(0.5, gt=0, le=1,
+                                       description="share of the slow log's time spent in O(N) commands")
+    slow_command_us: int = Field(100_000, ge=0, description="one O(N) command this slow is a finding on its own")
     big_key_min_us: int = Field(10_000, ge=0, description="a whole-key read/delete this slow means a big key")
     fragmentation_ratio: float = Field(1.5, gt=1, description="mem_fragmentation_ratio worth a look")
     allocator_frag_ratio: float = Field(1.4, gt=1, description="allocator_frag_ratio that is real fragmentation")
     fragmentation_min_bytes: int = Field(100 * 1024 * 1024, ge=0, description="ignore smaller waste")
+    fragmentation_tiny_bytes: int = Field(64 * 1024 * 1024, ge=0,
+                                          description="below this used_memory a high ratio means nothing")
     peak_ratio: float = Field(1.5, gt=1, description="used_memory_peak / used_memory that explains a high RSS")
     swap_rss_ratio: float = Field(0.9, gt=0, le=1, description="RSS below this share of used memory means swap")
     swap_min_used_bytes: int = Field(64 * 1024 * 1024, ge=0, description="too small an instance to judge swap")
     maxmemory_near_ratio: float = Field(0.9, gt=0, le=1)
-    no_maxmemory_host_ratio: float = Field(0.75, gt=0, le=1, description="RSS share of host RAM without maxmemory")
+    no_maxmemory_host_ratio: float = Field(0.75, gt=0, le=1, description="dataset share of the host's RAM without "
+                                           "an effective maxmemory (a fork for a save needs the rest)")
     blocked_clients: int = Field(1, ge=1, description="blocked clients worth reporting")
+    blocked_share: float = Field(0.5, gt=0, le=1, description="... when at least this share of the clients")
+    blocked_clients_many: int = Field(100, ge=1, description="... or at least this many")
     maxclients_ratio: float = Field(0.95, gt=0, le=1, description="connected/maxclients that counts as reached")
     fork_usec: int = Field(100_000, ge=0, description="latest_fork_usec (or LATENCY fork event) worth a finding")
+    fork_ms_per_gb: float = Field(50.0, ge=0, description="and slow for its size: fork ms per GB of RSS (the latency "
+                                  "doc measures 10-13 on hardware and VMware)")
     aof_delayed_fsync: int = Field(1, ge=1, description="delayed fsyncs (in the window, or total) worth a finding")
     replica_lag_s: int = Field(10, ge=0, description="seconds since a replica's last ack")
     replica_lag_bytes: int = Field(10 * 1024 * 1024, ge=0, description="replication offset gap")
     full_sync_excess: int = Field(3, ge=1, description="full syncs beyond one per replica")
+    full_syncs_per_day: float = Field(1.0, ge=0, description="... and at least this many a day of uptime")
     expire_cycle_ms: int = Field(100, ge=0, description="LATENCY expire-cycle event worth a finding")
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from core.models import DocRef, Finding, Severity, Step
+from core.models import DocRef, Finding, Fix, Severity, Step
 
 InfoValue = int | float | str
 Info = dict[str, InfoValue]
@@ -72,6 +72,9 @@ class Snapshot(BaseModel):
     instance: str = ""
     info: Info = Field(default_factory=dict)
     info_later: Info = Field(default_factory=dict, description="a second INFO sample, live only")
+    peers: list[Info] = Field(default_factory=list,
+                              description="INFO of the other side of the replication pair (replica or master)")
+    connection: str = Field("", description="redis-cli's connection options for this instance (-h H -p P)")
     interval_s: float = 0.0
     slowlog: list[SlowlogEntry] = Field(default_factory=list)
     slowlog_len: int | None = None
@@ -89,6 +92,21 @@ class Snapshot(BaseModel):
 
     def has_info(self) -> bool:
         return bool(self.info)
+
+    @property
+    def all_info(self) -> list[Info]:
+        """This instance's latest INFO, then its peers' (a master and its replica pasted together)."""
+        return [self.latest, *self.peers] if self.has_info() else list(self.peers)
+
+    def cli_connection(self, peer_port: int | None = None) -> str:
+        """-h/-p when known: the instance's address live, the INFO's tcp_port for a paste; for evidence
+        from the peer's INFO, that INFO's tcp_port (its host is for the operator to add)."""
+        if peer_port is not None and peer_port != self.latest.get("tcp_port"):
+            return f"-p {peer_port}"
+        if self.connection:
+            return self.connection
+        port = self.latest.get("tcp_port")
+        return f"-p {port}" if isinstance(port, int) and port > 0 else ""
 
     def delta(self, field: str) -> int | None:
         """Growth of a counter between the two INFO samples; None without a second sample."""
@@ -115,18 +133,33 @@ class RedisFinding(BaseModel):
     fix: str
     doc: DocRef
     steps: list[Step] = Field(default_factory=list)
+    fixes: list[Fix] = Field(default_factory=list)
     explains_symptom: bool = False
+    peer_port: int | None = Field(None, description="the evidence is the peer's INFO (the replica's): its tcp_port")
+    only_if_asked: bool = Field(False, description="an answer to a question, not a problem: shown when the symptom "
+                                                   "is about its area")
 
     def evidence_text(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in self.evidence.items())
 
+    @property
+    def cautions(self) -> list[str]:
+        return [f.caution for f in self.fixes if f.caution]
+
     def to_finding(self, evidence_ref: str | None = None) -> Finding:
-        return Finding(
+        return Finding(  # the evidence names each INFO field (or slow-log/latency figure) with its value
             code=self.code, severity=self.severity, title=self.title,
-            explanation=f"{self.evidence_text()}\nFix: {self.fix}",
+            explanation=f"Evidence: {self.evidence_text()}\nFix: {self.fix}",
             evidence_refs=[evidence_ref] if evidence_ref else [],
-            steps=self.steps, docs=[self.doc],
+            steps=self.steps, fixes=self.fixes, docs=[self.doc],
         )
+
+    def as_json(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity.value, "title": self.title,
+                "evidence_fields": list(self.evidence), "evidence": self.evidence, "fix": self.fix,
+                "doc": self.doc.url, "doc_title": self.doc.title, "explains_symptom": self.explains_symptom,
+                "steps": [s.model_dump() for s in self.steps],
+                "fixes": [f.model_dump(mode="json") for f in self.fixes], "cautions": self.cautions}
 
 
 class Diagnosis(BaseModel):
@@ -145,13 +178,19 @@ class Diagnosis(BaseModel):
     def primary(self) -> RedisFinding | None:
         return self.findings[0] if self.findings else None
 
+    @property
+    def summary(self) -> str:
+        """What the card's summary says: the primary finding's fix, or that nothing was found."""
+        if self.primary is None:
+            return "None of the checks found a problem in what was read."
+        return f"Fix: {self.primary.fix}"
+
     def as_json(self) -> dict[str, Any]:
-        """The CLI's document: {"primary", "findings": [{"code", "severity", "evidence", "fix", "doc"}]}."""
+        """The CLI's document: everything the text card shows (summary, symptom, facts, notes, and each
+        finding's evidence fields, steps, fixes and cautions)."""
         return {
             "primary": self.primary.code if self.primary else None,
-            "findings": [
-                {"code": f.code, "severity": f.severity.value, "evidence": f.evidence, "fix": f.fix,
-                 "doc": f.doc.url}
-                for f in self.findings
-            ],
+            "summary": self.summary, "symptom": self.symptom, "instance": self.instance, "source": self.source,
+            "facts": self.facts, "notes": self.notes,
+            "findings": [f.as_json() for f in self.findings],
         }

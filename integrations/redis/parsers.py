@@ -30,16 +30,26 @@ class PasteError(ValueError):
 
 
 def parse_info(text: str) -> Info:
-    """INFO text -> flat {field: value}; numbers become int/float, composite values stay text."""
-    info: Info = {}
+    """INFO text -> flat {field: value}; numbers become int/float, composite values stay text. With
+    several INFO outputs in the text, the first one (see `parse_infos`)."""
+    infos = parse_infos(text)
+    return infos[0] if infos else {}
+
+
+def parse_infos(text: str) -> list[Info]:
+    """Every INFO output in the text (a master's and its replica's pasted together): a new one starts
+    where a field repeats, which one INFO output never does (but for `module:` lines, one per module)."""
+    infos: list[Info] = [{}]
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         match = _INFO_LINE.match(line)
         if match:
-            info[match.group(1)] = _number(match.group(2))
-    return info
+            if match.group(1) in infos[-1] and match.group(1) != "module":
+                infos.append({})
+            infos[-1][match.group(1)] = _number(match.group(2))
+    return [info for info in infos if info]
 
 
 def _number(value: str) -> InfoValue:
@@ -160,6 +170,7 @@ class Pasted(BaseModel):
     """The parts recognised in one paste (INFO, SLOWLOG GET, LATENCY LATEST, log lines)."""
 
     info: Info = Field(default_factory=dict)
+    peers: list[Info] = Field(default_factory=list, description="further INFO outputs (the replica's, the master's)")
     slowlog: list[SlowlogEntry] = Field(default_factory=list)
     latency: list[LatencyEvent] = Field(default_factory=list)
     log: list[LogLine] = Field(default_factory=list)
@@ -169,7 +180,7 @@ class Pasted(BaseModel):
         return not (self.info or self.slowlog or self.latency or self.log)
 
     def to_snapshot(self, instance: str = "") -> Snapshot:
-        return Snapshot(source="pasted", instance=instance, info=self.info, slowlog=self.slowlog,
+        return Snapshot(source="pasted", instance=instance, info=self.info, peers=self.peers, slowlog=self.slowlog,
                         latency=self.latency, log=self.log)
 
 
@@ -199,7 +210,8 @@ def split_paste(text: str) -> Pasted:
             if _INFO_LINE.match(line.strip()) or _SECTION.match(line.strip()):
                 info_lines.append(line)
     flush()
-    pasted.info = parse_info("\n".join(info_lines)) if len(info_lines) >= 3 else {}
+    infos = parse_infos("\n".join(info_lines)) if len(info_lines) >= 3 else []
+    pasted.info, pasted.peers = (infos[0], infos[1:]) if infos else ({}, [])
     if pasted.empty:
         raise PasteError("no Redis output recognised: paste INFO, SLOWLOG GET or LATENCY LATEST as redis-cli "
                          "prints them, or redis log lines")

@@ -238,8 +238,8 @@ def test_resolve_wraps_up_in_the_thread_and_the_draft_button_writes_a_seen_befor
 
     # The resolved card carries the button; press it as Mattermost would, with the context it signed.
     attachment = mattermost.posts[root["id"]]["props"]["attachments"][0]
-    (button,) = attachment["actions"]
-    assert button["name"] == "Draft post-mortem"
+    (button,) = [a for a in attachment["actions"] if a["integration"]["context"]["action"] == "draft_postmortem"]
+    assert button["name"] == "Draft post-mortem"  # beside the feedback buttons
     press = {"user_id": "u-alice", "user_name": "alice", "channel_id": channel, "post_id": root["id"],
              "trigger_id": "tr-draft", "type": "", "context": button["integration"]["context"]}
     status, answer = stack.post_form("/mattermost/action", json.dumps(press), {"Content-Type": "application/json"})

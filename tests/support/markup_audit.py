@@ -26,7 +26,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from rich.console import Console
 
-SECTION_HEADINGS = ("Findings", "Hypothesis (LLM, not a finding)", "Evidence", "Next steps", "Sources")
+SECTION_HEADINGS = ("Findings", "Hypothesis (LLM, not a finding)", "Evidence", "Next steps",
+                    "Changes a human runs (opsbot never runs these)", "Sources")
 
 _SLACK_ANGLE = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 _BARE_URL = re.compile(r"(?i)(?<![\w.+-])(?:(?:https?|ftp|file)://[^\s<>)\]|]+|www\.[a-z0-9-]+\.[^\s<>)\]|]+)")

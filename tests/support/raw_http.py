@@ -60,10 +60,10 @@ def app_in_thread(settings: Settings) -> Iterator[int]:
 
 
 def request(port: int, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes = b"", *,
-            content_length: int | None = None, timeout: float = 20.0) -> Answer:
+            content_length: int | None = None, timeout: float = 20.0, host: bytes = b"opsbot.test") -> Answer:
     """One request on a fresh connection (`Connection: close`); the status and body of the answer."""
     length = len(body) if content_length is None else content_length
-    head = [f"{method} {path} HTTP/1.1".encode(), b"Host: opsbot.test", b"Connection: close"]
+    head = [f"{method} {path} HTTP/1.1".encode(), b"Host: " + host, b"Connection: close"]
     head += [name + b": " + value for name, value in headers]
     if method != "GET" or body:
         head.append(b"Content-Length: " + str(length).encode())

@@ -52,6 +52,7 @@ class FakeKubernetes(FakeServer):
         self.events: list[JsonObj] = []
         self.workloads: dict[tuple[str, str, str], JsonObj] = {}  # (Kind, namespace, name)
         self.nodes: dict[str, JsonObj] = {}
+        self.claims: dict[tuple[str, str], JsonObj] = {}  # PersistentVolumeClaims by (namespace, name)
         self.delay_s = 0.0
         self.latency_s = (0.0, 0.0)
 
@@ -92,6 +93,8 @@ class FakeKubernetes(FakeServer):
                 return self._events(ns, query.get("fieldSelector", ""))
             case ["api", "v1", "events"]:
                 return self._events(None, query.get("fieldSelector", ""))
+            case ["api", "v1", "namespaces", ns, "persistentvolumeclaims", name]:
+                return self._found(self.claims.get((ns, name)), "persistentvolumeclaims", name)
             case ["api", "v1", "nodes", name]:
                 return self._found(self.nodes.get(name), "nodes", name)
             case ["apis", "apps", "v1", "namespaces", ns, plural, name] if plural in APPS_PLURALS:
@@ -296,6 +299,31 @@ def unschedulable(fake: FakeKubernetes) -> None:
                      containers=[container_spec("search", "registry.example.internal/shop/search:1.0", memory="64Gi")],
                      statuses=[], conditions=[condition("PodScheduled", "False", "Unschedulable", message)]))
     fake.events.append(event(NS, "Pod", PENDING_POD, "FailedScheduling", message, ago_s=30, count=7))
+
+
+CLAIM_POD = "search-0"
+
+
+def pending_claim(fake: FakeKubernetes) -> None:
+    """search-0 waits for its claim data-search-0, whose StorageClass does not exist."""
+    message = "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/3 nodes are " \
+              "available: 3 Preemption is not helpful for scheduling."
+    spec = container_spec("search", "registry.example.internal/shop/search:1.0")
+    spec["volumeMounts"] = [{"name": "data", "mountPath": "/data"}]
+    claimed = pod(NS, CLAIM_POD, node=None, phase="Pending", containers=[spec], statuses=[],
+                  conditions=[condition("PodScheduled", "False", "Unschedulable", message)])
+    claimed["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "data-search-0"}}]
+    fake.add_pod(claimed)
+    fake.claims[(NS, "data-search-0")] = {
+        "kind": "PersistentVolumeClaim", "apiVersion": "v1",
+        "metadata": {"name": "data-search-0", "namespace": NS, "uid": "uid-data-search-0",
+                     "creationTimestamp": ts(datetime.now(UTC) - timedelta(minutes=9))},
+        "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast-ssd", "volumeMode": "Filesystem",
+                 "resources": {"requests": {"storage": "50Gi"}}},
+        "status": {"phase": "Pending"}}
+    fake.events += [event(NS, "Pod", CLAIM_POD, "FailedScheduling", message, ago_s=30, count=7),
+                    event(NS, "PersistentVolumeClaim", "data-search-0", "ProvisioningFailed",
+                          'storageclass.storage.k8s.io "fast-ssd" not found', count=37)]
 
 
 def node_not_ready(fake: FakeKubernetes) -> None:

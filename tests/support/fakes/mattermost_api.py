@@ -1,5 +1,6 @@
 """A fake Mattermost REST API v4 (https://api.mattermost.com): posts, post patches, thread replies
-(root_id) and channel lookup by team and name, with bearer-token auth, Mattermost's error body
+(root_id), file uploads (POST /files, then `file_ids` on a post) and channel lookup by team and name,
+with bearer-token auth, Mattermost's error body
 (`id`, `message`, `status_code`) and HTTP 429 with X-Ratelimit-* headers when rate limited."""
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ import secrets
 import string
 import threading
 import time
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 
 from aiohttp import web
@@ -40,18 +43,23 @@ class FakeMattermost(FakeServer):
         self.posts: dict[str, dict[str, Any]] = {}
         self.created: list[dict[str, Any]] = []  # every created post, in order, with received_at
         self.patches: list[dict[str, Any]] = []
+        self.files: dict[str, dict[str, Any]] = {}  # POST /files: file id -> name, size, mime_type, data
         self._state_lock = threading.Lock()
+        # channel id -> the user ids in it (GET /channels/{id}/members/{user_id})
+        self.members: dict[str, set[str]] = {str(c["id"]): {str(self.bot_user["id"])} for c in self.channels.values()}
 
     def routes(self, app: web.Application) -> None:
         api = "/api/v4"
         app.router.add_get(f"{api}/users/me", self._me)
         app.router.add_post(f"{api}/posts", self._create_post)
+        app.router.add_post(f"{api}/files", self._upload_file)
         app.router.add_put(f"{api}/posts/{{post_id}}/patch", self._patch_post)
         app.router.add_put(f"{api}/posts/{{post_id}}", self._patch_post)
         app.router.add_get(f"{api}/posts/{{post_id}}/thread", self._thread)
         app.router.add_get(f"{api}/posts/{{post_id}}", self._get_post)
         app.router.add_get(f"{api}/teams/name/{{team}}/channels/name/{{channel}}", self._channel_by_name)
         app.router.add_get(f"{api}/channels/{{channel_id}}", self._channel)
+        app.router.add_get(f"{api}/channels/{{channel_id}}/members/{{user_id}}", self._channel_member)
 
     def channel_id(self, name: str) -> str:
         return str(self.channels[name]["id"])
@@ -83,6 +91,16 @@ class FakeMattermost(FakeServer):
             if channel["id"] == request.match_info["channel_id"]:
                 return json_response(channel)
         return app_error(404, "app.channel.get.existing.app_error", "Unable to find the existing channel.")
+
+    async def _channel_member(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return self._unauthorized()
+        channel_id, user_id = request.match_info["channel_id"], request.match_info["user_id"]
+        if user_id not in self.members.get(channel_id, set()):
+            return app_error(404, "app.channel.get_member.missing.app_error",
+                             "No channel member found for that user ID and channel ID.")
+        return json_response({"channel_id": channel_id, "user_id": user_id, "roles": "channel_user",
+                              "msg_count": 0, "mention_count": 0})
 
     def _refused_post(self, request: web.Request) -> web.Response | None:
         """The error for a post create or patch without a valid token or with an invalid body; None when fine."""
@@ -117,11 +135,36 @@ class FakeMattermost(FakeServer):
                     "original_id": "", "message": body.get("message", ""), "type": "",
                     # Mattermost marks what a bot account posts with props.from_bot
                     "props": {**(body.get("props") or {}), "from_bot": "true"}, "hashtags": "",
-                    "pending_post_id": "", "reply_count": 0,
+                    "pending_post_id": "", "reply_count": 0, "file_ids": list(body.get("file_ids") or []),
                     "metadata": {}}
             self.posts[post["id"]] = post
             self.created.append({**post, "received_at": time.time()})
         return json_response(post, status=201)
+
+    async def _upload_file(self, request: web.Request) -> web.Response:
+        """POST /files (multipart: channel_id, files): what MattermostChannel.attach sends."""
+        if not self._authorized(request):
+            return self._unauthorized()
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {request.headers.get('Content-Type', '')}\r\n\r\n".encode() + await request.read())
+        fields: dict[str, str] = {}
+        infos = []
+        for part in message.iter_parts() if message.is_multipart() else []:
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            data = payload if isinstance(payload, bytes) else b""
+            if name == "files":
+                file_id = new_id()
+                info: dict[str, Any] = {"id": file_id, "name": part.get_filename() or "file", "size": len(data),
+                                        "mime_type": part.get_content_type()}
+                infos.append(info)
+                with self._state_lock:
+                    self.files[file_id] = {**info, "data": data}
+            elif isinstance(name, str):
+                fields[name] = data.decode()
+        if fields.get("channel_id") not in {c["id"] for c in self.channels.values()} or not infos:
+            return app_error(400, "api.file.upload_file.incorrect_number_of_files.app_error", "Bad upload.")
+        return json_response({"file_infos": infos, "client_ids": []}, status=201)
 
     async def _patch_post(self, request: web.Request) -> web.Response:
         if error := self._refused_post(request):
@@ -163,9 +206,9 @@ class FakeMattermost(FakeServer):
     def add_human_post(self, channel_id: str, user_id: str, message: str, root_id: str = "") -> str:
         """A message a person wrote (top level, or a reply when `root_id` is given); returns its id."""
         now = int(time.time() * 1000)
-        post = {"id": new_id(), "create_at": now, "update_at": now, "edit_at": 0, "delete_at": 0,
-                "user_id": user_id, "channel_id": channel_id, "root_id": root_id, "message": message,
-                "type": "", "props": {}}
+        post: dict[str, Any] = {"id": new_id(), "create_at": now, "update_at": now, "edit_at": 0, "delete_at": 0,
+                                "user_id": user_id, "channel_id": channel_id, "root_id": root_id, "message": message,
+                                "type": "", "props": {}}
         with self._state_lock:
             self.posts[post["id"]] = post
         return str(post["id"])

@@ -67,7 +67,10 @@ class FakeServer:
         if request.content_type == "application/json" and raw:
             body: Any = json.loads(raw)
         elif request.content_type == "application/x-www-form-urlencoded":
-            body = dict(await request.post())
+            try:
+                body = dict(await request.post())
+            except UnicodeDecodeError:  # raw bytes without a media type (slack_sdk's file upload)
+                body = raw.decode(errors="replace")
         else:
             body = raw.decode(errors="replace")
         request[BODY] = body

@@ -30,7 +30,13 @@ class FakeSlack(FakeServer):
         self.posts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self._ts = itertools.count(1)
+        # channel id -> the user ids in it (conversations.members); every channel has these by default
+        self.members: dict[str, list[str]] = {cid: ["U2147483697", "U0BOB0002", BOT_USER_ID]
+                                              for cid in self.channels.values()}
         self._state_lock = threading.Lock()
+        # files_upload_v2: file id -> {"title", "channel", "thread_ts", "data"} once completed
+        self.files: dict[str, dict[str, Any]] = {}
+        self._uploads: dict[str, bytes] = {}
 
     @property
     def api_url(self) -> str:
@@ -40,6 +46,7 @@ class FakeSlack(FakeServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/api/{method}", self._dispatch)
         app.router.add_get("/api/{method}", self._dispatch)  # read methods such as conversations.replies
+        app.router.add_post("/upload/{file_id}", self._upload)  # the URL files.getUploadURLExternal hands out
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         body = request[BODY] if isinstance(request[BODY], dict) else {}
@@ -55,10 +62,40 @@ class FakeSlack(FakeServer):
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
             "conversations.replies": self._replies,
+            "conversations.members": self._members,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }.get(request.match_info["method"])
         if handler is None:
             return json_response({"ok": False, "error": "unknown_method"})
         return json_response(handler(body))
+
+    def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
+        if not body.get("filename") or not str(body.get("length", "")).isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        file_id = f"F{next(self._ts):08d}"
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        with self._state_lock:
+            self._uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
+
+    def _complete_upload(self, body: dict[str, Any]) -> dict[str, Any]:
+        files = json.loads(body.get("files", "[]")) if isinstance(body.get("files"), str) else body.get("files", [])
+        channel = self._channel_id(str(body.get("channel_id", "")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        done = []
+        with self._state_lock:
+            for item in files:
+                data = self._uploads.pop(str(item.get("id")), None)
+                if data is None:
+                    return {"ok": False, "error": "file_not_found"}
+                self.files[str(item["id"])] = {"title": item.get("title", ""), "channel": channel,
+                                               "thread_ts": body.get("thread_ts"), "data": data}
+                done.append({"id": item["id"], "title": item.get("title", "")})
+        return {"ok": True, "files": done}
 
     def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake", "user": "opsbot",
@@ -125,6 +162,12 @@ class FakeSlack(FakeServer):
                 return {"ok": False, "error": "thread_not_found"}
             replies = [m for (c, _), m in self.messages.items() if c == channel and m.get("thread_ts") == ts]
         return {"ok": True, "messages": [root, *sorted(replies, key=lambda m: m["ts"])], "has_more": False}
+
+    def _members(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel_id(str(body.get("channel", "")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "members": list(self.members.get(channel, [])), "response_metadata": {"next_cursor": ""}}
 
     def add_human_reply(self, channel: str, thread_ts: str, user: str, text: str) -> None:
         """A person writing in a card's thread (what the bot later reads back)."""

@@ -48,7 +48,8 @@ def test_slack_adds_its_own_host() -> None:
 def test_every_chat_channel_gets_the_allowlist(tmp_path: Path) -> None:
     settings = _settings(data_dir=tmp_path, slack={"bot_token": "xoxb-1"},
                          mattermost={"url": "https://chat.example.internal", "token": "t"},
-                         console={"enabled": "on"}, links={"allowed_hosts": ["runbooks.example.internal"]})
+                         console={"enabled": "on"}, links={"allowed_hosts": ["runbooks.example.internal"]},
+                         webchat={"enabled": True}, redis_url="redis://127.0.0.1:1/0")
     for platform, factory in CHAT_CHANNELS.items():
         channel = factory(settings)
         assert channel is not None, platform

@@ -23,9 +23,10 @@ def test_saved_output_to_json() -> None:
                             "--symptom", "replication keeps breaking", "--json")
     assert code == 0
     document = json.loads(out)
-    assert set(document) == {"primary", "findings"} and document["primary"] == "FULL_RESYNC_LOOP"
+    assert document["primary"] == "FULL_RESYNC_LOOP" and document["symptom"] == "replication keeps breaking"
+    assert document["summary"].startswith("Fix: ")
     first = document["findings"][0]
-    assert set(first) == {"code", "severity", "evidence", "fix", "doc"}
+    assert {"code", "severity", "evidence", "evidence_fields", "fix", "doc", "steps", "fixes", "cautions"} <= set(first)
     assert first["code"] == "FULL_RESYNC_LOOP" and first["evidence"]["full_syncs_in_log"] == 6
     assert {f["code"] for f in document["findings"]} >= {"OOM_WRITES_REJECTED", "REPLICA_LAG", "AOF_FSYNC_SLOW"}
 

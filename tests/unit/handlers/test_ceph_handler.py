@@ -30,11 +30,12 @@ def _cmd(text: str) -> Command:
 def test_pasted_health_detail_card() -> None:
     card = ceph_handler.handle_command(_cmd("```\n" + as_text(many_checks()) + "\n```"), Settings())
     assert card.kind is CardKind.diagnosis and card.status is CardStatus.done
-    assert card.title == "Ceph (pasted output): HEALTH_ERR, PG_AVAILABILITY"
-    assert card.summary.startswith("PG_AVAILABILITY: Reduced data availability: 2 pgs inactive; 7 other checks raised.")
-    assert "Caution: Never lower min_size" in card.summary
+    # the host down explains its OSDs and the inactive PG they served (integrations/ceph/primary.yaml)
+    assert card.title == "Ceph (pasted output): HEALTH_ERR, OSD_HOST_DOWN"
+    assert card.summary.startswith("OSD_HOST_DOWN: 1 host (2 osds) down; 7 other checks raised.")
+    assert "It leads because a whole host" in card.summary and "Caution: Before marking OSDs out" in card.summary
     codes = [f.code for f in card.findings]
-    assert codes[0] == "PG_AVAILABILITY" and codes[-1] == "RECENT_CRASH"  # muted last
+    assert codes[0] == "OSD_HOST_DOWN" and codes[-1] == "RECENT_CRASH"  # muted last
     assert card.findings[-1].title.startswith("RECENT_CRASH (muted)")
     # 40 detail lines trimmed to 10 with a count
     assert "    … and 30 more" in card.text.splitlines()
@@ -42,7 +43,7 @@ def test_pasted_health_detail_card() -> None:
     assert "ceph pg 3.7 query" in commands and "ceph osd find 4" in commands
     assert card.findings[-1].severity.value == "info"  # a muted check informs, it does not alarm
     assert any(link.url.endswith("#pg-availability") for link in card.links)
-    assert card.field("status") == "HEALTH_ERR" and card.field("primary") == "PG_AVAILABILITY"
+    assert card.field("status") == "HEALTH_ERR" and card.field("primary") == "OSD_HOST_DOWN"
 
 
 def test_pasted_status_json_gives_context_fields() -> None:

@@ -197,7 +197,10 @@ def test_log_clause_rules() -> None:
     assert excluded.score == 0.5  # stderr excluded is not stderr asked for
     repeat = run("k8s-stderr-container", {"clauses": [*both, clause(field="kubernetes.namespace_name",
                                                                     value="payments")], "understood": ""})
-    assert repeat.score == 0.0 and "does not belong" in repeat.reason
+    assert repeat.score == 1.0  # the whole question: repeating what the rules understood is right
+    wrong = run("k8s-stderr-container", {"clauses": [*both, clause(field="kubernetes.namespace_name",
+                                                                   op="exists")], "understood": ""})
+    assert wrong.score == 0.0 and "does not belong" in wrong.reason
     invalid = run("syslog-failed-password", {"clauses": [clause(field="message", value="failed password")],
                                              "understood": ""})
     assert invalid.score == 0.0 and invalid.status == "rejected"  # term on a text field fails validation

@@ -31,7 +31,7 @@ def test_pasted_output_card() -> None:
     assert codes[0] == "OOM_WRITES_REJECTED" and "SLOW_COMMANDS" in codes
     assert all(f.docs and f.docs[0].url for f in card.findings)
     assert all(f.evidence_refs == ["redis:pasted"] for f in card.findings)
-    assert any(s.command == "redis-cli INFO errorstats" for s in card.steps)
+    assert any(s.command == "redis-cli -p 6379 INFO errorstats" for s in card.steps)  # tcp_port of the INFO
     assert card.field("version") == "6.2.14"
     assert "10.20.1.15" not in card.model_dump_json()  # slow-log client addresses never reach the card
 
@@ -111,3 +111,27 @@ def test_an_alert_about_a_redis_that_refuses_gets_a_finding_with_steps() -> None
     assert finding.code == "REDIS_UNREACHABLE" and finding.severity.value == "critical"
     assert finding.steps[0].command == f"redis-cli -h 127.0.0.1 -p {port} PING"
     assert enrichment.unavailable[0].source == "redis:cache"  # and the source line stays
+
+
+def test_a_master_and_its_replica_pasted_together() -> None:
+    """/redis with two INFO outputs in one paste: both sides are read, the replica's link leads."""
+    text = (DATA / "info-7.0-primary.txt").read_text() + "\n" + (DATA / "info-7.0-replica-link-down.txt").read_text()
+    card = handle_command(command(text), settings_for())
+    assert card.findings[0].code == "REPLICA_LINK_DOWN"
+    assert card.findings[0].explanation.startswith("Evidence: master=")  # each field named with its value
+    assert "master_link_status=down" in card.findings[0].explanation
+    whys = [s.why for s in card.steps]
+    assert len(set(whys)) == len(whys)  # each step says what it shows for its finding
+
+
+def test_fixes_pass_the_fix_parser_and_are_apart_from_steps() -> None:
+    from handlers.shared.commands import check, check_fix
+
+    text = (DATA / "info-6.2-primary-oom.txt").read_text() + (DATA / "slowlog-6.2.txt").read_text()
+    card = handle_command(command(text), settings_for())
+    assert card.fixes and all(check_fix(f.command, f.caution) is None for f in card.fixes)
+    assert all(check(s.command) is None for s in card.steps)
+    assert not {f.command for f in card.fixes} & {s.command for s in card.steps}
+    maxmemory = next(f for f in card.fixes if "CONFIG SET maxmemory " in f.command)
+    assert maxmemory.command == "redis-cli -p 6379 CONFIG SET maxmemory 2560mb" and maxmemory.caution
+    assert maxmemory.doc is not None and (maxmemory.doc.url or "").startswith("https://redis.io/")

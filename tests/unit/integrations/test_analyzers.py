@@ -82,7 +82,7 @@ def test_create_container_config_error_and_probe_failures() -> None:
               EventInfo(type="Warning", reason="Unhealthy", count=2, last_seen=NOW - timedelta(minutes=1),
                         message="Liveness probe failed: connection refused")]
     findings = analyze_pod(pod(c, events=events), "prod")
-    assert codes(findings) == ["CreateContainerConfigError", "ProbeFailing"]
+    assert codes(findings) == ["CreateContainerConfigError", "ProbeFailing", "ConfigRefMissing"]
     assert "api-config" in findings[0].explanation
     assert findings[1].title.startswith("Liveness and Readiness probe failing")
     assert "6 failures" in findings[1].explanation

@@ -116,8 +116,8 @@ def hostile_card(payload: str, make: Any = None) -> Card:
 
 
 def audit_all(card: Card, links: LinkPolicy = POLICY, *, probes: tuple[str, ...] = ()) -> dict[str, Counts]:
-    sections = sum(1 for present in (card.findings, card.hypothesis, card.evidence, card.steps, card.citations)
-                   if present)
+    sections = sum(1 for present in (card.findings, card.hypothesis, card.evidence, card.steps, card.fixes,
+                                      card.citations) if present)
     text, blocks = render_slack(card, links)
     post = render_mattermost(card, action_url="https://bot.example.internal/mattermost/action", action_secret="k",
                              links=links)
@@ -177,7 +177,10 @@ def test_every_shown_field_is_still_shown() -> None:
                  "findings[].steps[].command", "findings[].steps[].why", "findings[].docs[].title",
                  "findings[].docs[].url", "hypothesis.citations[].source", "hypothesis.citations[].url",
                  "buttons[].style", "evidence", "steps[].command", "steps[].why",  # evidence, steps: markers
-                 "summary"}  # shown when there is no text, below
+                 "summary",  # shown when there is no text, below
+                 # a finding's fixes are shown once, as the card's; a fix's doc is its finding's doc link
+                 "findings[].fixes[].command", "findings[].fixes[].why", "findings[].fixes[].caution",
+                 "findings[].fixes[].doc.title", "findings[].fixes[].doc.url", "fixes[].doc.title", "fixes[].doc.url"}
     text, blocks = render_slack(card, POLICY)
     slack = text + repr(blocks)
     mattermost = repr(render_mattermost(card, action_url="https://bot/a", action_secret="k", links=POLICY))

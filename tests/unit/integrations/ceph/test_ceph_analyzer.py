@@ -36,7 +36,10 @@ DOCUMENTED = [
     "DASHBOARD_DEBUG"
 ]
 SAMPLE_VALUES = {"osd": "3", "host": "node1", "pg": "2.1f", "pool": "rbd", "mon": "a", "module": "prometheus",
-                 "daemon": "osd.3", "crash": "2026-11-22T10:00:00.000000Z_0f8e1c7a-0000-4000-8000-000000000000"}
+                 "daemon": "osd.3", "crash": "2026-11-22T10:00:00.000000Z_0f8e1c7a-0000-4000-8000-000000000000",
+                 "flag": "noout", "who": "osd.3", "group_flags": "noup,noout", "pg_num": "100", "pg_num_pow2": "128",
+                 "pg_target": "64", "pg_inconsistent": "2.1f",
+                 "entity": "client.app"}
 
 
 def test_catalogue_covers_every_documented_code_once() -> None:
@@ -78,7 +81,7 @@ def test_placeholders_come_from_detail_lines() -> None:
 def test_many_codes_primary_status_and_filled_commands() -> None:
     diagnosis = analyze(CephSnapshot(health=parse_health_json(many_checks())), max_detail=5)
     assert diagnosis.status == "HEALTH_ERR"
-    assert diagnosis.primary == "PG_AVAILABILITY"  # the only HEALTH_ERR
+    assert diagnosis.primary == "OSD_HOST_DOWN"  # over the only HEALTH_ERR, PG_AVAILABILITY: the host is its cause
     by_code = {c.code: c for c in diagnosis.checks}
     degraded = by_code["PG_DEGRADED"]
     assert degraded.detail_total == 40 and len(degraded.detail) == 6 and degraded.detail[-1] == "… and 35 more"
@@ -128,9 +131,9 @@ def test_severity_floor_and_cap() -> None:
 
 def test_cli_json_shape() -> None:
     data = analyze(CephSnapshot(health=parse_health_json(many_checks()))).as_json()
-    assert set(data) == {"status", "primary", "checks"}
-    assert set(data["checks"][0]) == {"code", "severity", "muted", "summary", "detail", "explanation", "section",
-                                      "commands", "cautions"}
+    assert set(data) == {"status", "primary", "summary", "primary_reason", "facts", "checks"}
+    assert set(data["checks"][0]) == {"code", "severity", "muted", "summary", "detail", "explanation", "causes",
+                                      "section", "commands", "steps", "fixes", "cautions"}
     assert set(data["checks"][0]["section"]) == {"heading", "url"}
 
 

@@ -132,3 +132,13 @@ def test_dashboard_list_form() -> None:
     doc = json.loads((DATA / "dashboard-health-minimal.json").read_text())
     health = parse_health_json(doc["health"])
     assert health.check("OSD_DOWN") is not None and health.check("OSD_DOWN").count == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("prompt", ["[root@ceph-admin ~]# ceph health detail",
+                                    "$ sudo cephadm shell -- ceph health detail",
+                                    "admin@mon1:~$ ceph health detail -f json-pretty"])
+def test_the_command_line_a_paste_starts_with_is_not_output(prompt: str) -> None:
+    snapshot = parse_paste(f"{prompt}\nHEALTH_WARN noout flag(s) set\n[WRN] OSDMAP_FLAGS: noout flag(s) set\n",
+                           code_for_summary)
+    assert [c.code for c in snapshot.health.checks] == ["OSDMAP_FLAGS"]
+    assert parse_paste(f"{prompt}\nHEALTH_OK", code_for_summary).health.status == "HEALTH_OK"

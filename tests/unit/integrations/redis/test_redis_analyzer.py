@@ -8,7 +8,7 @@ from integrations.redis.analyzer import analyze
 from integrations.redis.catalogue import CATALOGUE
 from integrations.redis.checks import CHECKS
 from integrations.redis.config import RedisThresholds
-from integrations.redis.models import Diagnosis, Snapshot
+from integrations.redis.models import Diagnosis, SlowlogEntry, Snapshot
 from integrations.redis.parsers import parse_info, parse_latency_text, parse_log, parse_slowlog_text
 from tests.support.paths import TEST_DATA
 
@@ -40,7 +40,7 @@ def full_6_2() -> Snapshot:
 
 def test_catalogue_and_checks_cover_the_same_codes() -> None:
     assert list(CATALOGUE) == list(CHECKS)
-    assert len(CATALOGUE) == 19
+    assert len(CATALOGUE) == 20
     for entry in CATALOGUE.values():
         assert entry.fix and entry.doc.url and entry.doc.url.startswith("https://redis.io/")
         assert entry.checks and entry.areas
@@ -58,8 +58,10 @@ def test_6_2_incident_paste() -> None:
     assert found["BGSAVE_FAILED"].evidence["log"] == "Background saving error"
     assert found["FULL_RESYNC_LOOP"].evidence["output_buffer_disconnects_in_log"] == 2
     assert found["REPLICA_LAG"].evidence["replicas"]["slave1"]["bytes_behind"] == 9912345678 - 9871000000
-    assert found["SLOW_COMMANDS"].evidence["by_command"]["SMEMBERS"] == 3
-    assert "online:users" in found["BIG_KEYS"].evidence["keys"]
+    # each slow-log entry counts once: whole-key reads are BIG_KEYS, the other O(N) commands SLOW_COMMANDS
+    assert found["SLOW_COMMANDS"].evidence["by_command"] == {"ZRANGEBYSCORE": 1, "EVALSHA": 1, "MGET": 1}
+    assert set(found["BIG_KEYS"].evidence["keys"]) == {"online:users", "events:recent", "session:index",
+                                                       "tmp:€:import"}
     assert found["AOF_FSYNC_SLOW"].evidence["latency_aof-fsync-always_ms"] == {"latest": 312, "max": 1077}
     assert found["EXPIRE_CYCLE_LATENCY"].evidence["latency_expire_cycle_ms"]["max"] == 251
     # severities order the list when no symptom is given
@@ -75,6 +77,22 @@ def test_symptom_ranks_explaining_findings_first() -> None:
     assert diagnosis.findings[: len(explaining)] == explaining
     slow = analyze(full_6_2(), symptom="p99 latency spikes")
     assert slow.primary is not None and "latency" in CATALOGUE[slow.primary.code].areas
+
+
+def test_slow_log_kinds_are_told_apart() -> None:
+    def slowlog(*entries: tuple[int, list[str]]) -> Snapshot:
+        snap = snapshot()
+        snap.slowlog = [SlowlogEntry(id=n, timestamp=0, duration_us=us, args=args)
+                        for n, (us, args) in enumerate(entries)]
+        return snap
+
+    keys_only = analyze(slowlog((40_000, ["KEYS", "user:*"]), (35_000, ["KEYS", "*"])))
+    assert codes(keys_only) == ["KEYS_IN_SLOWLOG"]
+    algebra = analyze(slowlog((520_000, ["SORT", "ids", "BY", "o:*->t"]), (480_000, ["SUNIONSTORE", "d", "a", "b"]),
+                              (12_000, ["SET", "k", "v"])))
+    assert codes(algebra) == ["SLOW_COMMANDS"]
+    whole = analyze(slowlog((90_000, ["HGETALL", "sessions"]), (85_000, ["LRANGE", "q", "0", "-1"])))
+    assert codes(whole) == ["BIG_KEYS"]
 
 
 def test_thresholds_are_configurable() -> None:
@@ -154,18 +172,36 @@ def test_replica_info_shows_link_down() -> None:
 
 
 def test_blocked_and_maxclients_from_info() -> None:
-    diagnosis = analyze(snapshot(connected_clients=9990, maxclients=10000, blocked_clients=40,
+    diagnosis = analyze(snapshot(connected_clients=9990, maxclients=10000, blocked_clients=400,
                                  rejected_connections=12))
     assert codes(diagnosis) == ["MAXCLIENTS_REACHED", "BLOCKED_CLIENTS"]
+    # a few consumers waiting in BLPOP among many clients is how queues work
+    assert codes(analyze(snapshot(connected_clients=50, blocked_clients=4))) == []
+
+
+def test_a_high_ratio_on_a_tiny_dataset_is_said_only_when_asked() -> None:
+    tiny = snapshot(used_memory=3 * MB, used_memory_rss=14 * MB, mem_fragmentation_ratio=4.6)
+    assert codes(analyze(tiny)) == []
+    asked = analyze(tiny, symptom="is the memory fragmented?")
+    assert codes(asked) == ["FRAGMENTATION_RATIO_MISLEADING"] and "3.0 MiB" in asked.findings[0].title
+
+
+def test_full_syncs_are_a_loop_only_when_frequent() -> None:
+    assert codes(analyze(snapshot(sync_full=5, connected_slaves=1, uptime_in_seconds=200 * 86400))) == []
+    loop = analyze(snapshot(sync_full=27, connected_slaves=1, uptime_in_seconds=3 * 3600))
+    assert codes(loop) == ["FULL_RESYNC_LOOP"]
 
 
 def test_json_has_exactly_the_documented_fields() -> None:
-    document = analyze(full_6_2()).as_json()
-    assert set(document) == {"primary", "findings"}
+    document = analyze(full_6_2(), symptom="writes fail").as_json()
+    assert set(document) == {"primary", "summary", "symptom", "instance", "source", "facts", "notes", "findings"}
+    assert document["symptom"] == "writes fail" and document["summary"].startswith("Fix: Writes fail with OOM")
     for item in document["findings"]:
-        assert set(item) == {"code", "severity", "evidence", "fix", "doc"}
-        assert item["doc"].startswith("https://")
-    assert analyze(snapshot("info-7.0-primary.txt")).as_json() == {"primary": None, "findings": []}
+        assert set(item) == {"code", "severity", "title", "evidence_fields", "evidence", "fix", "doc", "doc_title",
+                             "explains_symptom", "steps", "fixes", "cautions"}
+        assert item["doc"].startswith("https://") and item["evidence_fields"] == list(item["evidence"])
+    empty = analyze(snapshot("info-7.0-primary.txt")).as_json()
+    assert empty["primary"] is None and empty["findings"] == []
 
 
 def test_healthy_info_has_no_findings() -> None:

@@ -8,6 +8,7 @@ from integrations.redis.parsers import (
     PasteError,
     parse_fields,
     parse_info,
+    parse_infos,
     parse_latency_text,
     parse_log,
     parse_slowlog_text,
@@ -146,3 +147,14 @@ def test_client_list_summary_keeps_counts_only() -> None:
     assert summary.output_buffer_bytes == 1048576 and summary.clients_with_output_backlog == 1
     dumped = summary.model_dump_json()
     assert "10.1.2" not in dumped and "api" not in dumped
+
+
+def test_two_info_outputs_are_told_apart_where_a_field_repeats() -> None:
+    master, replica = read("info-7.0-primary.txt"), read("info-7.0-replica-link-down.txt")
+    infos = parse_infos(master + "\n" + replica)
+    assert [i["role"] for i in infos] == ["master", "slave"]
+    assert parse_info(master + replica) == parse_info(master)
+    modules = "# Modules\nmodule:name=search,ver=20803\nmodule:name=ReJSON,ver=20602\nused_memory:1\n"
+    assert len(parse_infos(modules)) == 1  # one `module:` line per module is still one INFO
+    pasted = split_paste(master + replica)
+    assert pasted.info["role"] == "master" and [p["role"] for p in pasted.peers] == ["slave"]
