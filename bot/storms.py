@@ -192,10 +192,21 @@ def _add_window(rt: Runtime, digest: Digest, name: str, now: float, window_s: fl
     for key in (r.decode() for r in raw):
         if key == newcomer:
             continue
-        other = rt.store.load(key)
+        other = _saved(rt, key)
         if other is not None and other.receiver not in SKIPPED_RECEIVERS:
             digest.members[key] = member_of(other, folded=False)
             rt.redis.set(f"{PREFIX}member:{key}", Membership(digest=digest.key).model_dump_json(), ex=DIGEST_TTL_S)
+
+
+def _saved(rt: Runtime, incident_key: str, wait_s: float = 1.0) -> IncidentMeta | None:
+    """The incident as stored. One that arrived just before the storm began may still be on its way
+    through another worker thread (counted, not yet saved): wait for it briefly rather than leave
+    it out of the digest. (If it saw the storm too, it waits for this digest's lock to join it itself:
+    then this wait just runs out.)"""
+    deadline = time.monotonic() + wait_s
+    while (meta := rt.store.load(incident_key)) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return meta
 
 
 def _member_changed(rt: Runtime, meta: IncidentMeta, membership: Membership, now: float, plan: Plan) -> None:
