@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import cast
 
 import redis
@@ -36,8 +37,6 @@ DONE = "opsbot:outbox:done"  # hash: dedupe key -> "<incident key> <version that
 SWEEPING = "opsbot:outbox:sweeping"  # one sweep at a time across workers
 SWEEP_BATCH = 500
 
-# Redis queue names are the list keys kombu pushes to; their length says whether anything waits.
-QueueLength = Callable[[str], int]
 Redeliver = Callable[[str, str], None]  # (incident key, channel key): queue one delivery
 
 
@@ -57,11 +56,13 @@ class Outbox:
         due = cast("list[bytes]", self.redis.zrangebyscore(OUTBOX, "-inf", now - self.older_than_s,
                                                             start=0, num=SWEEP_BATCH))
         counts = {"requeued": 0, "redelivered": 0, "settled": 0, "waiting": 0}
+        backlog = cache(lambda queue: bool(self.redis.llen(queue)))  # one LLEN per queue and sweep
         for raw_key in due:
-            counts[self._look_after(raw_key.decode(), redeliver, now)] += 1
+            counts[self._look_after(raw_key.decode(), redeliver, now, backlog)] += 1
         return counts
 
-    def _look_after(self, dedupe_key: str, redeliver: Redeliver, now: float) -> str:
+    def _look_after(self, dedupe_key: str, redeliver: Redeliver, now: float,
+                    backlog: Callable[[str], bool]) -> str:
         done = cast("bytes | None", self.redis.hget(DONE, dedupe_key))
         if done is None:
             task = cast("bytes | None", self.redis.hget(TASKS, dedupe_key))
@@ -69,7 +70,7 @@ class Outbox:
                 self._forget(dedupe_key)
                 return "settled"
             queue, _, message = task.partition(b"\n")
-            if self.redis.llen(queue.decode()):
+            if backlog(queue.decode()):
                 return "waiting"  # a backlog: it is most likely still queued
             self.redis.lpush(queue.decode(), message)
             self._postpone(dedupe_key, now)
@@ -84,7 +85,7 @@ class Outbox:
         if all(state == "settled" for state in states.values()):
             self._forget(dedupe_key)
             return "settled"
-        if not stale or self.redis.llen(QUEUE_CHAT):
+        if not stale or backlog(QUEUE_CHAT):
             return "waiting"  # backing off after a platform error, or deliveries still queued
         for channel in stale:
             redeliver(incident_key, channel)

@@ -69,7 +69,7 @@ def process_alert_group(payload: dict[str, Any], received_at: float) -> str:
             )
         elif meta.last_signature == group.idempotency_key:
             _redeliver_stale(rt, meta)  # a delivery lost to a broker outage is made good now
-            mark_processed(rt.redis, DEDUPE_PREFIX + group.idempotency_key, key, meta.version)
+            _processed(rt, group, meta)
             return "unchanged"
         was_resolved = meta.status == "resolved"
         change = merge_notification(meta, group)
@@ -79,7 +79,7 @@ def process_alert_group(payload: dict[str, Any], received_at: float) -> str:
             rt.store.save(meta)
             log.info("incident %s: notification changed nothing (stale %s)", key, change.stale)
             _redeliver_stale(rt, meta)
-            mark_processed(rt.redis, DEDUPE_PREFIX + group.idempotency_key, key, meta.version)
+            _processed(rt, group, meta)
             return "unchanged"
         meta.base_card = first_card(group, first_seen=meta.first_seen)
         plan = storms.decide(rt, meta, change)  # storm digest or own card; seen-before and related lines
@@ -100,8 +100,13 @@ def process_alert_group(payload: dict[str, Any], received_at: float) -> str:
     if plan.enrich(meta) and (change.new_incident or change.joined) and meta.status == "firing" and (
             build_enrichers(rt.settings) or rt.settings.llm.configured):
         enrich_incident.delay(key, payload)
-    mark_processed(rt.redis, DEDUPE_PREFIX + group.idempotency_key, key, meta.version)
+    _processed(rt, group, meta)
     return "updated"
+
+
+def _processed(rt: Runtime, group: AlertGroup, meta: IncidentMeta) -> None:
+    """The outbox (bot.outbox) learns which version of the incident contains this notification."""
+    mark_processed(rt.redis, DEDUPE_PREFIX + group.idempotency_key, meta.key, meta.version)
 
 
 def _redeliver_stale(rt: Runtime, meta: IncidentMeta) -> None:
