@@ -9,7 +9,8 @@
 2. Feedback: the bundled runbooks indexed with the embedded model; for every alert they name, is its
    runbook in the top 3 (hit@3)? Then 10 people vote 👎 on a card of one alert (through the real
    feedback store on Redis), and the same is measured again: the demoted section's rank for that alert
-   before / after, and hit@3 of every other alert (unchanged by construction: votes are per alert).
+   before / after, and hit@3 of every other alert (`bench.feedback_bench.bundled`; that bench also runs
+   the knowledge bench's held-out set as the regression check).
 
 Usage: .venv/bin/python -m bench.storm_bench [--sizes 50 500] [--out bench/results/storm.md] [--skip-feedback]
 """
@@ -30,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
 
+from bench.feedback_bench import bundled as feedback  # noqa: E402
+from bench.feedback_bench import report_bundled  # noqa: E402
 from tests.integration.test_storm import storm_alerts  # noqa: E402
 from tests.support.fakes.openai_api import FakeOpenAI  # noqa: E402
 from tests.support.inprocess_bot import RecordingChannel, inprocess_bot, webhook_into_tasks  # noqa: E402
@@ -62,11 +65,13 @@ def storm(size: int, work: Path) -> dict[str, Any]:
             post_alerts(am.url, storm_alerts(size))
             wait_until(lambda: _members(chat) == size, timeout=120, what=f"a digest of {size}")
             fired_s = time.time() - started
-            time.sleep(1.0)  # let evidence and explanations of the first cards finish
-            llm_calls = len(llm.chat_requests())
+            # let evidence and explanations of the first cards finish (those that came in the burst wait
+            # storm.llm_settle_s after their arrival before asking)
+            time.sleep(rt.settings.storm.llm_settle_s + 1.0)
             post_alerts(am.url, storm_alerts(size, ends=datetime.now(UTC) - timedelta(seconds=1)))
             wait_until(lambda: _resolved(chat) == size, timeout=180, what="every member resolved")
             wait_until(lambda: len(chat.of("reply")) >= 1, timeout=10, what="the wrap-up")
+            llm_calls = len(llm.chat_requests())  # over the whole storm, its resolve and wrap-up included
         digests = _digest_posts(chat)
         digest_meta = rt.store.load(_digest_key(client))
         incidents = [k for k in client.scan_iter("opsbot:incident:*") if b":lock" not in k]
@@ -98,53 +103,6 @@ def _digest_key(client: redis.Redis) -> str:
     return keys[0] if keys else ""
 
 
-def feedback(work: Path) -> dict[str, Any]:
-    from handlers.feedback import EXTRA_CANDIDATES, FeedbackStore, Verdict, rerank, section_key
-    from knowledge.backends import open_store
-    from knowledge.config import KnowledgeSettings
-    from knowledge.documents import read_document
-    from knowledge.embeddings import EmbeddedEmbedder
-    from knowledge.ingest import Ingestor, IngestSource
-    from knowledge.retrieval import AlertQuery, Retriever
-    from knowledge.service import BUNDLED_ROOT, bundled_runbooks_dir
-
-    folder = bundled_runbooks_dir()
-    store = open_store(KnowledgeSettings(store="edge"), work / "index", write=True)
-    embedder = EmbeddedEmbedder()
-    Ingestor(store, embedder).run([IngestSource(path=folder, doc_type="runbook", root=BUNDLED_ROOT)])
-    retriever = Retriever(store, embedder)
-    cases = [(name, path.name) for path in sorted(folder.glob("*.md"))
-             for name in read_document(path, path.name, doc_type="runbook").alerts]
-    candidates = {name: retriever.for_alert(AlertQuery(name=name), 3 + EXTRA_CANDIDATES) for name, _ in cases}
-
-    def hits(adjust: dict[str, dict[str, int]]) -> dict[str, bool]:
-        return {name: any(r.source.endswith(doc) for r in rerank(candidates[name], adjust.get(name, {}), 3))
-                for name, doc in cases}
-
-    before = hits({})
-    target = cases[0][0]
-    with redis_server(work) as server:
-        client = redis.Redis.from_url(server.url)
-        feedback_store = FeedbackStore(client, work)
-        top = candidates[target][:3]
-        for voter in range(10):  # ten people: the card of that alert cited its top three sections
-            feedback_store.record(Verdict(card_key="card-1", vote="down", platform="slack", channel="C1",
-                                          user=f"u{voter}", user_id=f"U{voter}", alertname=target,
-                                          cited=[section_key(r.source, r.section) for r in top]))
-        adjust = {name: feedback_store.adjustments(name) for name, _ in cases}
-        client.close()
-    after = hits(adjust)
-    demoted = section_key(top[0].source, top[0].section)
-    reranked = rerank(candidates[target], adjust[target], len(candidates[target]))
-    rank_after = next(i + 1 for i, r in enumerate(reranked) if section_key(r.source, r.section) == demoted)
-    others = [name for name, _ in cases if name != target]
-    return {"cases": len(cases), "target": target, "demoted": demoted, "rank_before": 1, "rank_after": rank_after,
-            "on_card_after": rank_after <= 3,
-            "hit3_before": sum(before[n] for n in others) / len(others),
-            "hit3_after": sum(after[n] for n in others) / len(others),
-            "changed_other_alerts": sum(before[n] != after[n] for n in others)}
-
-
 def report(storms: list[dict[str, Any]], fb: dict[str, Any] | None) -> str:
     lines = ["# Storm and feedback benchmark", "", "`.venv/bin/python -m bench.storm_bench`; real Alertmanager "
              "(`group_wait: 0s`) and redis-server, the tasks in one process (4 threads for alerts and chat, 4 for "
@@ -166,14 +124,7 @@ def report(storms: list[dict[str, Any]], fb: dict[str, Any] | None) -> str:
     row("all groups in the digest after", lambda s: f"{s['all_in_s']:.1f} s")
     row("Redis memory per incident (every opsbot key)", lambda s: f"{s['bytes_per_incident'] / 1024:.1f} KiB")
     if fb:
-        lines += ["", "## Feedback: 10 👎 on one alert's card", "",
-                  f"Bundled runbooks, {fb['cases']} alerts they name; the card of `{fb['target']}` cited its top "
-                  "three sections and ten people voted 👎.", "",
-                  "| measure | before | after |", "|---|---|---|",
-                  f"| rank of `{fb['demoted']}` for {fb['target']} | {fb['rank_before']} | {fb['rank_after']}"
-                  f"{' (still on the card)' if fb['on_card_after'] else ' (off the card)'} |",
-                  f"| hit@3 of the other {fb['cases'] - 1} alerts | {fb['hit3_before']:.3f} | {fb['hit3_after']:.3f} |",
-                  f"| other alerts whose top 3 changed | | {fb['changed_other_alerts']} |"]
+        lines += ["", *report_bundled(fb)]
     return "\n".join(lines) + "\n"
 
 

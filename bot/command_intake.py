@@ -6,6 +6,7 @@ so a platform's retry of the same request never runs it twice.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ async def accept_action(app: web.Application, action: Action) -> Accepted:
     key = f"action:{action.action}:{action.value}"
     if action.action in FEEDBACK_BUTTONS:  # a vote is per person: one person's click must not swallow another's
         key += f":{action.platform}:{action.user_id or action.user}"
+        if action.text:  # a reason sent after the press (bot.feedback_reason) is not that press again
+            key += ":" + hashlib.sha256(action.text.encode()).hexdigest()[:16]
     try:
         await app[PUBLISHER].publish_once(
             DEDUPE_PREFIX + key, ACTION_DEDUPE_TTL_S, ACTION_TASKS[action.action], [action.model_dump(mode="json")],

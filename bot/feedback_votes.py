@@ -4,8 +4,9 @@ A vote counts only when the platform says the clicker is a member of the channel
 in (Slack `conversations.members`, Mattermost `GET /channels/{id}/members/{user}`), and the press came
 from that channel (and post); the request itself was already authenticated by the web process
 (Slack's signature, Mattermost's HMAC on the button's context; a forged one is a 401 there).
-One vote per person per card (handlers.feedback.FeedbackStore). The card is then delivered again,
-so its tally ("2 found this helpful") is current.
+One vote per person per card (handlers.feedback.FeedbackStore); a "wrong cause" reason typed into
+Slack's modal or Mattermost's dialog (bot.feedback_reason) arrives as a second press with text and is
+added to that vote. The card is then delivered again, so its tally ("2 found this helpful") is current.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def is_member(rt: Runtime, action: Action) -> bool:
 
 
 def vote(rt: Runtime, action: Action) -> str:
-    """Record one vote; the outcome: counted, repeated, not_member, unknown_card."""
+    """Record one vote; the outcome: counted, reason_added (the text for a vote already counted), repeated,
+    not_member, unknown_card."""
     name = VOTES[action.action]
     meta = rt.store.load(action.value)
     card = meta.card if meta else None
@@ -110,7 +112,8 @@ def vote(rt: Runtime, action: Action) -> str:
     else:
         verdict = verdict_for(card, name, card_key=meta.key, platform=action.platform, channel=action.channel,
                               user=action.user, user_id=action.user_id, text=action.text)
-        outcome = "counted" if store(rt).record(verdict) else "repeated"
+        votes = store(rt)  # a reason sent after the press (bot.feedback_reason) completes that vote
+        outcome = "counted" if votes.record(verdict) else "reason_added" if votes.add_text(verdict) else "repeated"
     if outcome == "counted":  # a new version, so every channel shows the new tally
         with rt.store.lock(action.value):
             fresh = rt.store.load(action.value)

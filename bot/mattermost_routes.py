@@ -1,26 +1,36 @@
 """Mattermost ingress: slash commands at /mattermost/command, mentions through an outgoing webhook
-at /mattermost/mention, and button callbacks at /mattermost/action.
+at /mattermost/mention, button callbacks at /mattermost/action, and the "wrong cause" dialog's
+submissions at /mattermost/dialog.
 
 Mattermost sends each slash command as a form post carrying the command's token (also as
 `Authorization: Token …`); it is compared in constant time with the configured tokens and a
 mismatch is a 401. Buttons come back with the context the card put on them; that context carries
-an HMAC signature so a forged callback is a 401 too. A body of the wrong media type is a 415, a
-malformed one (not UTF-8, not JSON, a field of the wrong type) a 400 naming what is wrong.
+an HMAC signature so a forged callback is a 401 too; so does the state of the "wrong cause" dialog
+a press opens (bot.feedback_reason), bound to the presser and the channel. A body of the wrong
+media type is a 415, a malformed one (not UTF-8, not JSON, a field of the wrong type) a 400 naming
+what is wrong.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
-from bot.app_keys import SETTINGS
+from bot import feedback_reason
+from bot.app_keys import EXECUTOR, SETTINGS
 from bot.command_intake import accept_action, accept_command, accept_mention, ack_text
+from bot.config import Settings
 from bot.request_input import BadRequest, body_bytes, form_fields, json_object, secure_equal, text_field
-from core.cards import FEEDBACK_BUTTONS
+from core.cards import FEEDBACK_BUTTONS, FEEDBACK_WRONG
 from core.events import Action, Command, Mention
-from integrations.mattermost import render_mattermost, verify_action
+from handlers.feedback import REASON_MAX
+from integrations.chat import ChatError
+from integrations.mattermost import MattermostChannel, render_mattermost, textarea_dialog, verify_action
 from integrations.neutralise import LinkPolicy
 
 log = logging.getLogger("opsbot.mattermost")
@@ -28,6 +38,29 @@ log = logging.getLogger("opsbot.mattermost")
 COMMAND_TOKENS: web.AppKey[list[str]] = web.AppKey("mattermost_command_tokens", list)
 ACTION_SECRET: web.AppKey[str] = web.AppKey("mattermost_action_secret", str)
 OUTGOING_TOKENS: web.AppKey[list[str]] = web.AppKey("mattermost_outgoing_tokens", list)
+DIALOG_PATH = "/mattermost/dialog"
+DIALOG_TIMEOUT_S = 3.0  # Mattermost's trigger ids expire after 3 s: waiting longer cannot help
+
+
+@dataclass(frozen=True)
+class DialogClient:
+    """The web process's own Mattermost client: only for opening dialogs, which must happen within the
+    press's request (a trigger id is good for 3 s), and where their submissions go."""
+
+    channel: MattermostChannel
+    dialog_url: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> DialogClient | None:
+        mm, public_url = settings.mattermost, settings.web.public_url
+        if not (mm.url and mm.token and public_url):
+            return None
+        channel = MattermostChannel(url=mm.url, token=mm.token.get_secret_value(), basepath=mm.basepath,
+                                    timeout=DIALOG_TIMEOUT_S)
+        return cls(channel=channel, dialog_url=f"{public_url.rstrip('/')}{DIALOG_PATH}")
+
+
+DIALOGS: web.AppKey[DialogClient] = web.AppKey("mattermost_dialogs", DialogClient)
 
 
 def _token_ok(presented: str, tokens: list[str]) -> bool:
@@ -113,11 +146,64 @@ async def mattermost_action(request: web.Request) -> web.Response:
     pressed = Action(platform="mattermost", channel=text_field(body, "channel_id"),
                      user=text_field(body, "user_name"), user_id=text_field(body, "user_id"), action=action,
                      value=value, post_id=text_field(body, "post_id") or None)
-    accepted = await accept_action(request.app, pressed)
+    if action == FEEDBACK_WRONG and (trigger_id := text_field(body, "trigger_id")):
+        await _open_reason_dialog(request.app, trigger_id, pressed)  # first: the trigger lives 3 s
+    accepted = await accept_action(request.app, pressed)  # the vote counts now, whether or not a reason follows
     done = "Thanks: your verdict is recorded." if action in FEEDBACK_BUTTONS else \
         "Working on it; the result goes to the card's thread."
     answer = accepted.error or done
     return web.json_response({"ephemeral_text": answer})
+
+
+async def _open_reason_dialog(app: web.Application, trigger_id: str, pressed: Action) -> None:
+    """The "wrong cause" dialog, its state signed; when Mattermost refuses it the vote still counts."""
+    chat = app.get(DIALOGS)
+    if chat is None:  # no bot token or public URL here: the vote counts without a reason
+        return
+    state = feedback_reason.ReasonState(card=pressed.value, channel=pressed.channel, post=pressed.post_id or "",
+                                        user_id=pressed.user_id).signed(app[ACTION_SECRET])
+    dialog = textarea_dialog(feedback_reason.CALLBACK_ID, chat.dialog_url, feedback_reason.TITLE,
+                             feedback_reason.LABEL, state.dumps(), field=feedback_reason.FIELD,
+                             max_length=REASON_MAX, note=feedback_reason.NOTE)
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(app[EXECUTOR], chat.channel.open_dialog, trigger_id, dialog)
+    except ChatError as exc:
+        log.warning("mattermost dialog for a wrong-cause reason failed: %s", exc)
+
+
+class DialogSubmission(BaseModel):
+    """What Mattermost POSTs when the dialog is sent (model.SubmitDialogRequest)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["dialog_submission"]
+    callback_id: str
+    state: str = Field(max_length=2000)
+    user_id: str = Field(min_length=1, max_length=100)
+    channel_id: str = Field(min_length=1, max_length=100)
+    submission: dict[str, str | None] = Field(default_factory=dict)
+    cancelled: bool = False
+
+
+async def mattermost_dialog(request: web.Request) -> web.Response:
+    """A "wrong cause" dialog sent: the state must be ours, signed for this user in this channel (401 when
+    not); the reason then goes to the worker as the press it completes. An empty answer closes the dialog."""
+    body = await _payload(request, form=False, json=True)
+    submitted = feedback_reason.validated(DialogSubmission, body, "dialog submission")
+    if submitted.callback_id != feedback_reason.CALLBACK_ID:
+        return _error(400, f"unknown dialog {submitted.callback_id[:60]!r}")
+    state = feedback_reason.ReasonState.loads(submitted.state)
+    if not state.verify(request.app[ACTION_SECRET]) or state.user_id != submitted.user_id or \
+            state.channel != submitted.channel_id:
+        log.warning("mattermost dialog refused: bad state signature")
+        return _error(401, "invalid dialog state")
+    text = submitted.submission.get(feedback_reason.FIELD) or ""
+    if submitted.cancelled or not text.strip():
+        return web.json_response({})
+    reason = feedback_reason.reason_action("mattermost", state, user="", user_id=submitted.user_id, text=text)
+    accepted = await accept_action(request.app, reason)
+    return web.json_response({"error": accepted.error} if accepted.error else {})
 
 
 def add_mattermost_routes(app: web.Application, *, command_tokens: list[str], action_secret: str,
@@ -125,6 +211,9 @@ def add_mattermost_routes(app: web.Application, *, command_tokens: list[str], ac
     app[COMMAND_TOKENS] = command_tokens
     app[ACTION_SECRET] = action_secret
     app[OUTGOING_TOKENS] = outgoing_tokens
+    if action_secret and (dialogs := DialogClient.of(app[SETTINGS])) is not None:
+        app[DIALOGS] = dialogs
     app.router.add_post("/mattermost/command", mattermost_command)
     app.router.add_post("/mattermost/mention", mattermost_mention)
     app.router.add_post("/mattermost/action", mattermost_action)
+    app.router.add_post(DIALOG_PATH, mattermost_dialog)

@@ -3,8 +3,10 @@
 Bolt checks the signing secret (HMAC of the body and timestamp, 5-minute replay window) on every
 request and answers 401 itself. Slash commands are acknowledged within Slack's 3 s: help inline,
 anything else with a short note while a worker builds the card. Mentions of the bot (`app_mention`
-events) become the command their text asks for (handlers.intents). Socket Mode (no public URL needed)
-is an option: the same listeners, fed by a WebSocket instead of HTTP.
+events) become the command their text asks for (handlers.intents). A "wrong cause" press also opens
+a modal for an optional reason (`views.open`); its `view_submission` adds the text to the vote
+(bot.feedback_reason). Socket Mode (no public URL needed) is an option: the same listeners, fed by
+a WebSocket instead of HTTP.
 
 Before bolt sees a request, `slack_events` checks what bolt would trip over (a timestamp that is not
 an integer, a body that is not UTF-8, a payload that is not an object of Slack's shapes), so every
@@ -17,17 +19,21 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
+from pydantic import BaseModel, Field
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import feedback_reason
 from bot.app_keys import SETTINGS
 from bot.command_intake import accept_action, accept_command, accept_mention, ack_text
 from bot.request_input import (
@@ -40,10 +46,12 @@ from bot.request_input import (
     object_field,
     text_field,
 )
+from core.cards import FEEDBACK_WRONG
 from core.events import Action, Command, Mention
+from handlers.feedback import REASON_MAX
 from integrations.neutralise import LinkPolicy
 from integrations.redaction import redact
-from integrations.slack import render_slack
+from integrations.slack import render_slack, text_input_modal
 
 log = logging.getLogger("opsbot.slack")
 
@@ -81,7 +89,7 @@ def build_bolt_app(app: web.Application, *, signing_secret: str, bot_token: str,
         await accept_mention(app, mention, text_field(body, "event_id") or ts)
 
     @bolt.action(ANY)
-    async def on_action(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any]) -> None:
+    async def on_action(ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         if not isinstance(action, dict):
             raise BadRequest("the action must be an object")
         pressed = Action(platform="slack", channel=text_field(object_field(body, "channel"), "id"),
@@ -90,9 +98,23 @@ def build_bolt_app(app: web.Application, *, signing_secret: str, bot_token: str,
                          action=text_field(action, "action_id"), value=text_field(action, "value"),
                          post_id=text_field(object_field(body, "message"), "ts") or None)
         await ack()
-        accepted = await accept_action(app, pressed)
+        if pressed.action == FEEDBACK_WRONG and (trigger_id := text_field(body, "trigger_id")):
+            await _open_reason_modal(client, trigger_id, pressed)  # first: the trigger lives 3 s
+        accepted = await accept_action(app, pressed)  # the vote counts now, whether or not a reason follows
         if accepted.error:
             log.info("slack button %s: %s", pressed.action, accepted.error)
+
+    @bolt.view(feedback_reason.CALLBACK_ID)
+    async def on_reason(ack: AsyncAck, body: dict[str, Any]) -> None:
+        submitted = feedback_reason.validated(ViewSubmission, body, "view_submission")
+        state = feedback_reason.ReasonState.loads(submitted.view.private_metadata)
+        await ack()  # an empty answer closes the modal
+        reason = feedback_reason.reason_action("slack", state, user=submitted.user.username or submitted.user.name,
+                                               user_id=submitted.user.id, text=submitted.reason())
+        if reason.text:
+            accepted = await accept_action(app, reason)
+            if accepted.error:
+                log.info("slack wrong-cause reason: %s", accepted.error)
 
     @bolt.error
     async def on_error(error: Exception) -> BoltResponse:
@@ -107,6 +129,49 @@ def build_bolt_app(app: web.Application, *, signing_secret: str, bot_token: str,
         return _bolt_error(500, "internal error")
 
     return bolt
+
+
+async def _open_reason_modal(client: AsyncWebClient, trigger_id: str, pressed: Action) -> None:
+    """The "wrong cause" modal; when Slack refuses it (an expired trigger, say) the vote still counts."""
+    state = feedback_reason.ReasonState(card=pressed.value, channel=pressed.channel, post=pressed.post_id or "")
+    view = text_input_modal(feedback_reason.CALLBACK_ID, feedback_reason.TITLE, feedback_reason.LABEL, state.dumps(),
+                            field=feedback_reason.FIELD, max_length=REASON_MAX, note=feedback_reason.NOTE)
+    try:
+        await client.views_open(trigger_id=trigger_id, view=view)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("slack views.open for a wrong-cause reason failed: %s", redact(str(exc)[:200]))
+
+
+class _SlackUser(BaseModel):
+    id: str = Field(min_length=1)
+    username: str = ""
+    name: str = ""
+
+
+class _InputValue(BaseModel):
+    value: str | None = None
+
+
+class _ViewState(BaseModel):
+    values: dict[str, dict[str, _InputValue]] = Field(default_factory=dict)
+
+
+class _View(BaseModel):
+    private_metadata: str = ""
+    state: _ViewState = Field(default_factory=_ViewState)
+
+
+class ViewSubmission(BaseModel):
+    """The parts of a `view_submission` payload the reason needs
+    (https://api.slack.com/reference/interaction-payloads/views#view_submission)."""
+
+    type: Literal["view_submission"]
+    user: _SlackUser
+    view: _View
+
+    def reason(self) -> str:
+        field = feedback_reason.FIELD
+        return self.view.state.values.get(field, {}).get(field, _InputValue()).value or ""
 
 
 def _bolt_error(status: int, message: str) -> BoltResponse:

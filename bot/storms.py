@@ -192,21 +192,39 @@ def _add_window(rt: Runtime, digest: Digest, name: str, now: float, window_s: fl
     for key in (r.decode() for r in raw):
         if key == newcomer:
             continue
-        other = _saved(rt, key)
+        other = rt.store.load(key)  # one counted but not saved yet joins by itself (join_late)
         if other is not None and other.receiver not in SKIPPED_RECEIVERS:
-            digest.members[key] = member_of(other, folded=False)
-            rt.redis.set(f"{PREFIX}member:{key}", Membership(digest=digest.key).model_dump_json(), ex=DIGEST_TTL_S)
+            _enlist(rt, digest, other)
 
 
-def _saved(rt: Runtime, incident_key: str, wait_s: float = 1.0) -> IncidentMeta | None:
-    """The incident as stored. One that arrived just before the storm began may still be on its way
-    through another worker thread (counted, not yet saved): wait for it briefly rather than leave
-    it out of the digest. (If it saw the storm too, it waits for this digest's lock to join it itself:
-    then this wait just runs out.)"""
-    deadline = time.monotonic() + wait_s
-    while (meta := rt.store.load(incident_key)) is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return meta
+def _enlist(rt: Runtime, digest: Digest, meta: IncidentMeta) -> None:
+    """A member whose own card was posted before the storm began."""
+    digest.members[meta.key] = member_of(meta, folded=False)
+    rt.redis.set(f"{PREFIX}member:{meta.key}", Membership(digest=digest.key).model_dump_json(), ex=DIGEST_TTL_S)
+
+
+def join_late(rt: Runtime, meta: IncidentMeta, change: Change, plan: Plan) -> None:
+    """After a new incident with its own card is saved: if a storm began in one of its channels
+    between its arrival being counted and now, the digest gathering the window may have looked for
+    it before it was saved; it joins that digest now. Saved first, looked second, on both sides
+    (the digest sets the channel's active key before it loads the window's incidents), so every
+    incident of the window is in the digest exactly once, with no waiting."""
+    if not (change.new_incident and meta.status == "firing" and meta.channels) or plan.in_storm:
+        return
+    for name in channel_names(meta.channels):
+        active = cast("bytes | None", rt.redis.get(f"{PREFIX}active:{name}"))
+        if active is None:
+            continue
+        digest_key = active.decode()
+        with rt.store.lock(digest_key):
+            digest = load_digest(rt, digest_key)
+            if digest is None or meta.key in digest.members:
+                continue  # not gathered yet: the digest will find this incident saved
+            _enlist(rt, digest, meta)
+            _save_digest(rt, digest, rt.store.load(digest_key), time.time())
+        plan.digests.append(digest_key)
+        plan.in_storm = True
+        rt.metrics.inc("opsbot_storm_digests", ["joined"])
 
 
 def _member_changed(rt: Runtime, meta: IncidentMeta, membership: Membership, now: float, plan: Plan) -> None:
@@ -334,6 +352,20 @@ def digest_delivering(rt: Runtime, digest_key: str) -> None:
 def note_post(rt: Runtime, channel_key: str) -> None:
     """A card was posted: it counts against the channel's post budget."""
     _budgets(rt).note_post(channel_key.partition(":")[2], time.time())
+
+
+def llm_settle(rt: Runtime, meta: IncidentMeta, now: float) -> float:
+    """Seconds to wait before this incident's LLM call: none for one that came alone; for one that came
+    in a burst, until `storm.llm_settle_s` after its arrival, by when a storm that the burst grows into
+    has begun and made it a member (llm_budget then asks nothing). The first card never waits for this."""
+    settle = rt.settings.storm.llm_settle_s
+    remaining = meta.first_received_at + settle - now
+    if not rt.settings.storm.enabled or settle <= 0 or remaining <= 0:
+        return 0.0
+    budgets = _budgets(rt)
+    start = meta.first_received_at - settle
+    in_burst = any(budgets.arrived_between(name, start, now) > 1 for name in channel_names(meta.channels))
+    return remaining if in_burst else 0.0
 
 
 def llm_budget(rt: Runtime, meta: IncidentMeta, gate: GateVerdict) -> GateVerdict:

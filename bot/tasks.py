@@ -88,6 +88,7 @@ def process_alert_group(payload: dict[str, Any], received_at: float) -> str:
             meta.wrapped_up = False  # the next resolve gets its own summary
         meta.version += 1
         rt.store.save(meta)
+        storms.join_late(rt, meta, change, plan)  # a storm that began while this incident was on its way
     log.info("incident %s v%d: %s", key, meta.version, change.model_dump(exclude_defaults=True))
     for channel in meta.channels:
         deliver_card.delay(key, channel)
@@ -255,13 +256,16 @@ def enrich_incident(incident_key: str, payload: dict[str, Any]) -> str:
 
 
 @celery_app.task(name="bot.tasks.explain_incident")
-def explain_incident(incident_key: str) -> str:
+def explain_incident(incident_key: str, settled: bool = False) -> str:
     rt = runtime()
     meta = rt.store.load(incident_key)
     if meta is None or meta.base_card is None or meta.enrichment is None:
         return "gone"
     if explain.has_llm_result(meta.enrichment.notes, meta.enrichment.hypothesis):
         return "done"  # a redelivery after the card was already explained
+    if not settled and (settle := storms.llm_settle(rt, meta, time.time())) > 0:  # a storm's beginning?
+        explain_incident.apply_async((incident_key,), {"settled": True}, countdown=settle)
+        return "settling"
     seen = meta.enrichment.model_dump_json()
     client = llm_client()
     gate = storms.llm_budget(rt, meta, llm_gate(rt, client))  # a spent budget: a footer line, no call

@@ -58,6 +58,10 @@ class Budgets:
         """Record one new incident in `channel` and say how many arrived within `window_s` (itself included)."""
         return int(cast(int, self._sliding(keys=[f"{PREFIX}arrivals:{channel}"], args=[now, window_s, member])))
 
+    def arrived_between(self, channel: str, start: float, end: float) -> int:
+        """New incidents counted in `channel` between two times (the storm window's record, read only)."""
+        return int(cast(int, self.redis.zcount(f"{PREFIX}arrivals:{channel}", start, end)))
+
     def posts_last_minute(self, channel: str, now: float) -> int:
         key = f"{PREFIX}posts:{channel}"
         self.redis.zremrangebyscore(key, "-inf", now - 60)

@@ -33,6 +33,7 @@ RANK_STEP = 0.4
 RANK_CAP = 5.0
 EXTRA_CANDIDATES = 3  # retrieved beyond k so that a demoted section can be replaced
 JSONL_FILE = "feedback.jsonl"
+REASON_MAX = 1000  # characters of a person's text kept with a verdict
 
 
 class Verdict(BaseModel):
@@ -50,6 +51,10 @@ class Verdict(BaseModel):
     card_said: str = Field("", description="the card's findings, hypothesis and summary, as shown")
     cited: list[str] = Field(default_factory=list, description="`source#section` of every citation on the card")
 
+    @property
+    def voter(self) -> str:
+        return f"{self.platform}:{self.user_id or self.user}"
+
 
 def section_key(source: str, section: str) -> str:
     return f"{source}#{section}"
@@ -66,7 +71,7 @@ def card_said(card: Card) -> str:
 def verdict_for(card: Card, vote: Vote, *, card_key: str, platform: str, channel: str, user: str,
                 user_id: str = "", text: str = "", now: datetime | None = None) -> Verdict:
     return Verdict(card_key=card_key, vote=vote, platform=platform, channel=channel, user=user, user_id=user_id,
-                   text=text[:1000], at=now or datetime.now(UTC), alertname=card.field("alert") or "",
+                   text=text[:REASON_MAX], at=now or datetime.now(UTC), alertname=card.field("alert") or "",
                    card_kind=card.kind.value, card_title=card.title, card_said=card_said(card),
                    cited=[section_key(c.source, c.section) for c in card.citations])
 
@@ -107,20 +112,35 @@ class FeedbackStore:
 
     def record(self, verdict: Verdict) -> bool:
         """Count the verdict once per person and card; False when this person already voted on it."""
-        voter = f"{verdict.platform}:{verdict.user_id or verdict.user}"
-        if not self.redis.hsetnx(f"{PREFIX}votes:{verdict.card_key}", voter, verdict.vote):
+        if not self.redis.hsetnx(f"{PREFIX}votes:{verdict.card_key}", verdict.voter, verdict.vote):
             return False
         pipe = self.redis.pipeline()
         pipe.hincrby(f"{PREFIX}tally:{verdict.card_key}", verdict.vote, 1)
         delta = 1 if verdict.vote == "up" else -1
-        if verdict.alertname:
+        for name in alert_names(verdict.alertname):  # a group's card ("A, B"): each alert's later cards
             for cited in verdict.cited:
-                pipe.hincrby(f"{PREFIX}rank:{verdict.alertname}", cited, delta)
+                pipe.hincrby(f"{PREFIX}rank:{name}", cited, delta)
         pipe.execute()
+        self._append(verdict)
+        return True
+
+    def add_text(self, verdict: Verdict) -> bool:
+        """The reason for a vote this person already cast (Slack's modal, Mattermost's dialog, sent after the
+        press): kept with that vote, not counted again; False when they voted otherwise or wrote the same."""
+        if not verdict.text or self.redis.hget(f"{PREFIX}votes:{verdict.card_key}", verdict.voter) != \
+                verdict.vote.encode():
+            return False
+        texts = f"{PREFIX}texts:{verdict.card_key}"
+        if self.redis.hget(texts, verdict.voter) == verdict.text.encode():
+            return False
+        self.redis.hset(texts, verdict.voter, verdict.text)
+        self._append(verdict)  # read_verdicts folds it into the first line of this vote
+        return True
+
+    def _append(self, verdict: Verdict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._file_lock, self.path.open("a", encoding="utf-8") as out:
             out.write(verdict.model_dump_json() + "\n")
-        return True
 
     def tally(self, card_key: str) -> dict[str, int]:
         raw = cast("dict[bytes, bytes]", self.redis.hgetall(f"{PREFIX}tally:{card_key}"))
@@ -135,7 +155,16 @@ def read_verdicts(data_dir: Path) -> list[Verdict]:
     path = data_dir / JSONL_FILE
     if not path.exists():
         return []
-    return [Verdict.model_validate_json(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    text = path.read_text(encoding="utf-8")
+    lines = [Verdict.model_validate_json(line) for line in text.splitlines() if line.strip()]
+    # One verdict per person and card, as counted: the first line stands; a later line of the same vote
+    # (FeedbackStore.add_text) brings its latest reason.
+    first: dict[tuple[str, str], Verdict] = {}
+    for verdict in lines:
+        kept = first.setdefault((verdict.card_key, verdict.voter), verdict)
+        if kept is not verdict and verdict.vote == kept.vote and verdict.text:
+            kept.text = verdict.text
+    return list(first.values())
 
 
 def evaluation_case(verdict: Verdict) -> dict[str, object]:
@@ -155,6 +184,11 @@ class Ranked(Protocol):
 
 
 RankedT = TypeVar("RankedT", bound=Ranked)
+
+
+def alert_names(card_alert: str) -> list[str]:
+    """The alert names a card's `alert` field holds: one, or a group's sorted names joined by ", "."""
+    return [name for name in (part.strip() for part in card_alert.split(",")) if name]
 
 
 def rerank(results: Sequence[RankedT], adjustments: dict[str, int], k: int) -> list[RankedT]:

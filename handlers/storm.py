@@ -143,6 +143,10 @@ class StormSettings(BaseModel):
     threshold: int = Field(8, ge=1, description="more than this many new incidents in one channel within "
                                                 "window_s start a digest (a route's `storm` overrides)")
     window_s: float = Field(60.0, gt=0)
+    llm_settle_s: float = Field(5.0, ge=0, description="an incident that came in a burst (another new incident "
+                                                       "in its channel this close) has its LLM call this long after "
+                                                       "its arrival, so a storm that begins meanwhile makes no call "
+                                                       "per member; 0 = no wait")
     correlation_window_s: float = Field(300.0, gt=0, description="incidents sharing node/namespace/instance "
                                                                  "and starting this close get a related line")
 

@@ -101,6 +101,20 @@ def render_mattermost(card: Card, action_url: str | None = None, action_secret: 
     return {"message": trim(headline_text(card, MATTERMOST), MAX_MESSAGE), "props": {"attachments": [attachment]}}
 
 
+MAX_DIALOG_TITLE = 24  # model.OpenDialogRequest.IsValid: title, element display names
+
+
+def textarea_dialog(callback_id: str, url: str, title: str, label: str, state: str, *, field: str,
+                    max_length: int, note: str = "") -> dict[str, Any]:
+    """An interactive dialog with one optional textarea (`POST /actions/dialogs/open` without the
+    trigger id); Mattermost POSTs the submission to `url` with `state` verbatim and `submission[field]`."""
+    return {"url": url, "dialog": {
+        "callback_id": callback_id, "title": trim(title, MAX_DIALOG_TITLE), "introduction_text": note,
+        "submit_label": "Send", "notify_on_cancel": False, "state": state,
+        "elements": [{"display_name": trim(label, MAX_DIALOG_TITLE), "name": field, "type": "textarea",
+                      "optional": True, "max_length": max_length}]}}
+
+
 class MattermostChannel:
     platform = "mattermost"
 
@@ -155,6 +169,10 @@ class MattermostChannel:
         self._call(self.driver.posts.create_post, {"channel_id": ref.channel, "root_id": ref.post_id,
                                                    "message": trim(MATTERMOST.text(title, self.links), MAX_MESSAGE),
                                                    "file_ids": file_ids})
+
+    def open_dialog(self, trigger_id: str, dialog: dict[str, Any]) -> None:
+        """Open an interactive dialog (`textarea_dialog`) for the person whose press carried `trigger_id`."""
+        self._call(self.driver.integration_actions.open_dialog, {"trigger_id": trigger_id, **dialog})
 
     def thread(self, ref: PostRef) -> list[ThreadMessage]:
         found = self._call(self.driver.posts.get_thread, ref.post_id)

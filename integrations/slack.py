@@ -127,6 +127,25 @@ def render_slack(card: Card, links: LinkPolicy = NO_LINKS) -> tuple[str, list[di
 
 
 ELLIPSIS_NOTE = "… more in the full card"
+MAX_VIEW_TITLE = 24  # a modal's title, submit and close labels (https://api.slack.com/reference/surfaces/views)
+MAX_METADATA = 3000
+
+
+def text_input_modal(callback_id: str, title: str, label: str, metadata: str, *, field: str,
+                     max_length: int, note: str = "") -> dict[str, Any]:
+    """A modal with one optional multi-line text input (`views.open`); its value comes back in the
+    `view_submission` at `view.state.values[field][field].value`, and `metadata` verbatim."""
+    if len(metadata) > MAX_METADATA:
+        raise ValueError(f"private_metadata is {len(metadata)} characters, Slack allows {MAX_METADATA}")
+    blocks: list[dict[str, Any]] = [_context(Markup(SLACK.plain(note)))] if note else []
+    blocks.append({"type": "input", "block_id": field, "optional": True,
+                   "label": {"type": "plain_text", "text": trim(label, 2000)},
+                   "element": {"type": "plain_text_input", "action_id": field, "multiline": True,
+                               "max_length": max_length}})
+    return {"type": "modal", "callback_id": callback_id, "private_metadata": metadata,
+            "title": {"type": "plain_text", "text": trim(title, MAX_VIEW_TITLE)},
+            "submit": {"type": "plain_text", "text": "Send"},
+            "close": {"type": "plain_text", "text": "Skip"}, "blocks": blocks}
 
 
 class SlackChannel:

@@ -176,9 +176,11 @@ class KnowledgeEnricher:
         knowledge = self.settings.knowledge
         floor, postmortem_floor = knowledge.floors()  # below them nothing is cited rather than something wrong
         vectors = self.retriever.vectors(query.text())
-        runbooks, postmortems = self.retriever.triage(query, knowledge.k + EXTRA_CANDIDATES, knowledge.postmortems_k,
-                                                      floor=floor, postmortem_floor=postmortem_floor, vectors=vectors)
-        runbooks = self.adjust(query.name, runbooks, knowledge.k)
+        runbooks, postmortems = self.retriever.triage(query, knowledge.k + EXTRA_CANDIDATES,
+                                                      knowledge.postmortems_k + EXTRA_CANDIDATES, floor=floor,
+                                                      postmortem_floor=postmortem_floor, vectors=vectors)
+        runbooks = self.adjust(query.name, runbooks, knowledge.k)  # votes move post-mortems as they move runbooks
+        postmortems = self.adjust(query.name, postmortems, knowledge.postmortems_k)
         public_url = self.settings.web.public_url
         runbooks = [with_link(r, public_url, knowledge) for r in runbooks]
         postmortems = [with_link(r, public_url, knowledge) for r in postmortems]

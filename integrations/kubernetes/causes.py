@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from core.models import Finding, Fix, Severity, Step
+from core.models import DocRef, Finding, Fix, Severity, Step
 from integrations.kubernetes import signals, steps
 from integrations.kubernetes.models import ContainerStatus, PodSnapshot
 
@@ -262,24 +262,29 @@ def _service_step(hosts: list[str], namespace: str) -> Step:
     return steps.get("services", namespace, "does the Service it looks up exist here")
 
 
+def _from_logs(code: str, title: str, hits: list[tuple[str, re.Match[str]]], shows: str, meaning: str, refs: list[str],
+               next_steps: list[Step], docs: list[DocRef]) -> list[Finding]:
+    """A cause read from the pod's log lines: how many lines say so and the latest, then what it means."""
+    return [Finding(code=code, severity=Severity.error, title=title,
+                    explanation=f"{len(hits)} log lines show {shows} (latest: {hits[-1][1].group(0)}). {meaning}",
+                    evidence_refs=refs, steps=next_steps, docs=docs)]
+
+
 def dns_failure(pod: PodSnapshot, refs: list[str]) -> list[Finding]:
     hits, hosts = _log_hits(pod, signals.DNS_FAILED, signals.DNS_HINT)
     if not hits:
         return []
     named = f" {', '.join(hosts[:3])}" if hosts else ""
-    return [Finding(
-        code="DNSFailure", severity=Severity.error,
-        title=f"{_where(pod)} cannot resolve{named or ' a host name'}",
-        explanation=f"{len(hits)} log lines show name resolution failing (latest: {hits[-1][1].group(0)}). Either "
-                    "the name is wrong (a Service in another namespace needs `name.namespace`), the Service does "
-                    "not exist, or cluster DNS (CoreDNS) is not answering.",
-        evidence_refs=refs,
-        steps=[steps.get("pods", "kube-system", "is CoreDNS running", "-l k8s-app=kube-dns"),
-               _service_step(hosts, pod.namespace),
-               Step(command="kubectl logs -n kube-system -l k8s-app=kube-dns --tail 50",
-                    why="what CoreDNS says (SERVFAIL, upstream timeouts)")],
-        docs=[steps.doc("Debugging DNS Resolution", "tasks/administer-cluster/dns-debugging-resolution/"),
-              steps.runbook("DNSFailure")])]
+    return _from_logs(
+        "DNSFailure", f"{_where(pod)} cannot resolve{named or ' a host name'}", hits, "name resolution failing",
+        "Either the name is wrong (a Service in another namespace needs `name.namespace`), the Service does "
+        "not exist, or cluster DNS (CoreDNS) is not answering.", refs,
+        [steps.get("pods", "kube-system", "is CoreDNS running", "-l k8s-app=kube-dns"),
+         _service_step(hosts, pod.namespace),
+         Step(command="kubectl logs -n kube-system -l k8s-app=kube-dns --tail 50",
+              why="what CoreDNS says (SERVFAIL, upstream timeouts)")],
+        [steps.doc("Debugging DNS Resolution", "tasks/administer-cluster/dns-debugging-resolution/"),
+         steps.runbook("DNSFailure")])
 
 
 def dependency_refused(pod: PodSnapshot, refs: list[str]) -> list[Finding]:
@@ -291,16 +296,13 @@ def dependency_refused(pod: PodSnapshot, refs: list[str]) -> list[Finding]:
                     and a.split(":")[0] not in ("localhost",)), "")
     more = [steps.get(f"endpoints {service.split('.')[0]}", pod.namespace, "does the Service have ready endpoints")] \
         if service else [steps.get("endpoints", pod.namespace, "which Services have no ready endpoints")]
-    return [Finding(
-        code="DependencyRefused", severity=Severity.error,
-        title=f"{_where(pod)}: connection refused by {named or 'a dependency'}",
-        explanation=f"{len(hits)} log lines show connections refused (latest: {hits[-1][1].group(0)}). The "
-                    "dependency is down, not listening on that port yet, or its Service has no ready endpoints; "
-                    "fix it first, the restarts of this pod follow from it.",
-        evidence_refs=refs,
-        steps=[*more, steps.logs(pod.namespace, pod.name, hits[-1][0], False)],
-        docs=[steps.doc("Debug Services", "tasks/debug/debug-application/debug-service/"),
-              steps.runbook("DependencyRefused")])]
+    return _from_logs(
+        "DependencyRefused", f"{_where(pod)}: connection refused by {named or 'a dependency'}", hits,
+        "connections refused", "The dependency is down, not listening on that port yet, or its Service has no "
+        "ready endpoints; fix it first, the restarts of this pod follow from it.", refs,
+        [*more, steps.logs(pod.namespace, pod.name, hits[-1][0], False)],
+        [steps.doc("Debug Services", "tasks/debug/debug-application/debug-service/"),
+         steps.runbook("DependencyRefused")])
 
 
 def analyze_causes(pod: PodSnapshot, refs: list[str]) -> list[Finding]:

@@ -105,22 +105,28 @@ def inprocess_bot(redis_url: str, data_dir: Path, channels: dict[str, ChatChanne
     side = ThreadPoolExecutor(max_workers=collect_threads, thread_name_prefix="collect") if collect_threads else None
     if side is not None:
         tasks.enrich_incident.delay = lambda *args: side.submit(tasks.enrich_incident, *args)
-        def later(args: tuple[Any, ...], kwargs: Any = None, countdown: float = 0, **_: Any) -> None:
-            if not countdown:  # `.delay()` comes through here too: at once, as eager mode would
-                tasks.deliver_digest(*args)
-                return
-            threading.Timer(countdown, lambda: side.submit(tasks.deliver_digest, *args)).start()
-
-        tasks.deliver_digest.apply_async = later
+        tasks.deliver_digest.apply_async = _later(tasks.deliver_digest, side)
+        tasks.explain_incident.apply_async = _later(tasks.explain_incident, side)
     try:
         yield rt
     finally:
         if side is not None:
             side.shutdown(wait=True)
-            del tasks.enrich_incident.delay, tasks.deliver_digest.apply_async
+            del tasks.enrich_incident.delay, tasks.deliver_digest.apply_async, tasks.explain_incident.apply_async
         tasks.runtime, celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = saved
         tasks.llm_client.cache_clear()
         client.close()
+
+
+def _later(task: Any, side: ThreadPoolExecutor) -> Any:
+    """A task's apply_async that waits its countdown on a timer, then runs on the side pool (eager mode
+    would run it at once); `.delay()` comes through here too and runs at once, as eager mode would."""
+    def apply_async(args: tuple[Any, ...], kwargs: Any = None, countdown: float = 0, **_: Any) -> None:
+        if not countdown:
+            task(*args, **(kwargs or {}))
+            return
+        threading.Timer(countdown, lambda: side.submit(task, *args, **(kwargs or {}))).start()
+    return apply_async
 
 
 @contextlib.contextmanager

@@ -47,6 +47,8 @@ class FakeMattermost(FakeServer):
         self._state_lock = threading.Lock()
         # channel id -> the user ids in it (GET /channels/{id}/members/{user_id})
         self.members: dict[str, set[str]] = {str(c["id"]): {str(self.bot_user["id"])} for c in self.channels.values()}
+        # POST /actions/dialogs/open: every dialog opened, in order ({"trigger_id", "url", "dialog"})
+        self.dialogs: list[dict[str, Any]] = []
 
     def routes(self, app: web.Application) -> None:
         api = "/api/v4"
@@ -60,6 +62,7 @@ class FakeMattermost(FakeServer):
         app.router.add_get(f"{api}/teams/name/{{team}}/channels/name/{{channel}}", self._channel_by_name)
         app.router.add_get(f"{api}/channels/{{channel_id}}", self._channel)
         app.router.add_get(f"{api}/channels/{{channel_id}}/members/{{user_id}}", self._channel_member)
+        app.router.add_post(f"{api}/actions/dialogs/open", self._open_dialog)
 
     def channel_id(self, name: str) -> str:
         return str(self.channels[name]["id"])
@@ -101,6 +104,28 @@ class FakeMattermost(FakeServer):
                              "No channel member found for that user ID and channel ID.")
         return json_response({"channel_id": channel_id, "user_id": user_id, "roles": "channel_user",
                               "msg_count": 0, "mention_count": 0})
+
+    async def _open_dialog(self, request: web.Request) -> web.Response:
+        """POST /actions/dialogs/open (model.OpenDialogRequest): needs no session, only a trigger id that
+        the server issued with an action request; one dialog per trigger."""
+        body = request[BODY]
+        error = dialog_error(body) if isinstance(body, dict) else "Invalid or missing dialog."
+        if error:
+            return app_error(400, "interactive_message.decode_trigger_id.missing_data", error)
+        with self._state_lock:
+            if any(d["trigger_id"] == body["trigger_id"] for d in self.dialogs):
+                return app_error(400, "interactive_message.decode_trigger_id.expired", "Trigger ID used already.")
+            self.dialogs.append({**body, "received_at": time.time()})
+        return json_response({"status": "OK"})
+
+    @staticmethod
+    def dialog_submission(opened: dict[str, Any], user_id: str, channel_id: str, submission: dict[str, Any],
+                          cancelled: bool = False) -> dict[str, Any]:
+        """What the server POSTs to an opened dialog's `url` when the person sends it
+        (model.SubmitDialogRequest; the state comes back verbatim)."""
+        return {"type": "dialog_submission", "url": opened["url"], "callback_id": opened["dialog"]["callback_id"],
+                "state": opened["dialog"].get("state", ""), "user_id": user_id, "channel_id": channel_id,
+                "team_id": new_id(), "submission": {} if cancelled else submission, "cancelled": cancelled}
 
     def _refused_post(self, request: web.Request) -> web.Response | None:
         """The error for a post create or patch without a valid token or with an invalid body; None when fine."""
@@ -221,3 +246,25 @@ class FakeMattermost(FakeServer):
     def thread(self, root_id: str) -> list[dict[str, Any]]:
         with self._state_lock:
             return [p for p in self.created if p["root_id"] == root_id]
+
+
+DIALOG_ELEMENT_TYPES = {"text", "textarea", "select", "bool", "radio"}
+
+
+def dialog_error(body: dict[str, Any]) -> str | None:
+    """Why Mattermost would refuse to open this dialog (model.OpenDialogRequest and Dialog.IsValid)."""
+    dialog = body.get("dialog")
+    if not body.get("trigger_id") or not str(body.get("url", "")).startswith(("http://", "https://")):
+        return "Missing trigger_id or url."
+    if not isinstance(dialog, dict) or not 0 < len(str(dialog.get("title", ""))) <= 24:
+        return "Invalid dialog title."
+    elements = dialog.get("elements") or []
+    if not isinstance(elements, list) or len(elements) > 5:
+        return "Invalid dialog elements."
+    for element in elements:
+        if not isinstance(element, dict) or element.get("type") not in DIALOG_ELEMENT_TYPES or \
+                not 0 < len(str(element.get("name", ""))) <= 300 or len(str(element.get("display_name", ""))) > 24:
+            return "Invalid dialog element."
+        if element["type"] == "textarea" and not 0 <= int(element.get("max_length", 0)) <= 3000:
+            return "Invalid textarea max_length."
+    return None

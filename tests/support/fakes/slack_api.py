@@ -37,6 +37,8 @@ class FakeSlack(FakeServer):
         # files_upload_v2: file id -> {"title", "channel", "thread_ts", "data"} once completed
         self.files: dict[str, dict[str, Any]] = {}
         self._uploads: dict[str, bytes] = {}
+        # views.open: every modal opened, in order, with its trigger_id (a trigger opens one view)
+        self.views: list[dict[str, Any]] = []
 
     @property
     def api_url(self) -> str:
@@ -65,6 +67,7 @@ class FakeSlack(FakeServer):
             "conversations.members": self._members,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "views.open": self._views_open,
         }.get(request.match_info["method"])
         if handler is None:
             return json_response({"ok": False, "error": "unknown_method"})
@@ -96,6 +99,33 @@ class FakeSlack(FakeServer):
                                                "thread_ts": body.get("thread_ts"), "data": data}
                 done.append({"id": item["id"], "title": item.get("title", "")})
         return {"ok": True, "files": done}
+
+    def _views_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        """views.open (https://api.slack.com/methods/views.open): a modal for the trigger of an interaction."""
+        view = json.loads(body["view"]) if isinstance(body.get("view"), str) else body.get("view")
+        trigger_id = str(body.get("trigger_id", ""))
+        if not trigger_id:
+            return {"ok": False, "error": "invalid_arguments"}
+        if not isinstance(view, dict) or (error := view_error(view)):
+            return {"ok": False, "error": error if isinstance(view, dict) else "invalid_arguments"}
+        with self._state_lock:
+            if any(v["trigger_id"] == trigger_id for v in self.views):
+                return {"ok": False, "error": "exchanged_trigger_id"}
+            opened = {**view, "id": f"V{next(self._ts):08d}", "team_id": TEAM_ID, "state": {"values": {}},
+                      "hash": f"{int(time.time())}.fake", "trigger_id": trigger_id}
+            self.views.append(opened)
+        return {"ok": True, "view": {k: v for k, v in opened.items() if k != "trigger_id"}}
+
+    def view_submission(self, view: dict[str, Any], user_id: str, values: dict[str, str | None]) -> dict[str, Any]:
+        """The `view_submission` payload Slack sends when `user_id` submits an opened modal, the input
+        blocks (block_id = action_id, as opsbot builds them) holding `values`
+        (https://api.slack.com/reference/interaction-payloads/views#view_submission)."""
+        state = {block: {block: {"type": "plain_text_input", "value": value}} for block, value in values.items()}
+        return {"type": "view_submission", "team": {"id": TEAM_ID, "domain": "fake"},
+                "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": TEAM_ID},
+                "api_app_id": "A123456", "token": "legacy", "trigger_id": f"2.{next(self._ts):08d}",
+                "view": {**{k: v for k, v in view.items() if k != "trigger_id"}, "state": {"values": state}},
+                "response_urls": [], "is_enterprise_install": False}
 
     def _auth_test(self, body: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake", "user": "opsbot",
@@ -200,4 +230,31 @@ def block_kit_error(blocks: Any) -> str | None:
             return "invalid_blocks"
         if kind not in {"header", "section", "context", "actions", "divider", "image"}:
             return "invalid_blocks"
+    return None
+
+
+def view_error(view: dict[str, Any]) -> str | None:
+    """What Slack answers a modal it would refuse with (https://api.slack.com/reference/surfaces/views)."""
+    def plain(text: Any, limit: int) -> bool:
+        return isinstance(text, dict) and text.get("type") == "plain_text" and 0 < len(text.get("text", "")) <= limit
+
+    if view.get("type") != "modal" or not plain(view.get("title"), 24):
+        return "invalid_arguments"
+    if any(k in view and not plain(view[k], 24) for k in ("submit", "close")):
+        return "invalid_arguments"
+    if len(str(view.get("private_metadata", ""))) > 3000 or len(str(view.get("callback_id", ""))) > 255:
+        return "invalid_arguments"
+    blocks = view.get("blocks")
+    if not isinstance(blocks, list) or not blocks or len(blocks) > 100:
+        return "invalid_blocks"
+    inputs = [b for b in blocks if b.get("type") == "input"]
+    if inputs and "submit" not in view:  # a modal with inputs needs a submit button
+        return "invalid_arguments"
+    for block in inputs:
+        element = block.get("element") or {}
+        if not plain(block.get("label"), 2000) or element.get("type") != "plain_text_input" or \
+                not 0 < int(element.get("max_length", 3000)) <= 3000:
+            return "invalid_blocks"
+    if block_kit_error([b for b in blocks if b.get("type") != "input"]):
+        return "invalid_blocks"
     return None
