@@ -67,9 +67,10 @@ def unknown_commands(case_id: str, card: Card) -> list[str]:
 
 
 def cli(run: Callable[[str, bool], dict[str, float]], doc: str) -> None:
-    """`--half dev|test` (default dev: tune there; test once, at the end) and `--verbose` (every miss)."""
+    """`--half dev|test|fresh` (default dev: tune there; test once, at the end; fresh: a later blind set,
+    measured before and after the change it prompts) and `--verbose` (every miss)."""
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
-    parser.add_argument("--half", choices=["dev", "test"], default="dev")
+    parser.add_argument("--half", choices=["dev", "test", "fresh"], default="dev")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     run(args.half, args.verbose)

@@ -317,13 +317,16 @@ def _config_number(snap: Snapshot, name: str) -> float:
 
 def fork_latency(snap: Snapshot, th: RedisThresholds) -> RedisFinding | None:
     """A fork slow for its size: the latency doc measures 10-13 ms per GB of RSS on hardware and VMware
-    (Xen ~240), so a long fork of a large dataset on such a host is normal and a short one is no finding."""
+    (Xen ~240), so a long fork of a large dataset on such a host is normal and a short one is no finding;
+    but a stall of `fork_stall_usec` (1 s) is one whatever the size (the fix then is a smaller dataset
+    per instance, or persistence on a replica)."""
     fork_us = int(_num(snap.latest, "latest_fork_usec"))
     event = _latency_event(snap, "fork")
     worst_us = max(fork_us, event.max_ms * 1000 if event else 0)
     rss_gb = _num(snap.latest, "used_memory_rss") / 1024 ** 3
     per_gb_ms = worst_us / 1000 / rss_gb if rss_gb else None
-    if worst_us < th.fork_usec or worst_us == 0 or (per_gb_ms is not None and per_gb_ms < th.fork_ms_per_gb):
+    slow_for_size = per_gb_ms is None or per_gb_ms >= th.fork_ms_per_gb
+    if worst_us < th.fork_usec or worst_us == 0 or not (slow_for_size or worst_us >= th.fork_stall_usec):
         return None
     evidence: dict[str, Any] = {"latest_fork_usec": fork_us, "used_memory": _mb(_num(snap.latest, "used_memory")),
                                 "used_memory_rss": _mb(_num(snap.latest, "used_memory_rss"))}

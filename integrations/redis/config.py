@@ -112,6 +112,8 @@ class RedisThresholds(BaseModel):
     fork_usec: int = Field(100_000, ge=0, description="latest_fork_usec (or LATENCY fork event) worth a finding")
     fork_ms_per_gb: float = Field(50.0, ge=0, description="and slow for its size: fork ms per GB of RSS (the latency "
                                   "doc measures 10-13 on hardware and VMware)")
+    fork_stall_usec: int = Field(1_000_000, ge=0, description="a fork this long is a finding whatever its size: "
+                                 "every client sees a second-long pause as an outage")
     aof_delayed_fsync: int = Field(1, ge=1, description="delayed fsyncs (in the window, or total) worth a finding")
     replica_lag_s: int = Field(10, ge=0, description="seconds since a replica's last ack")
     replica_lag_bytes: int = Field(10 * 1024 * 1024, ge=0, description="replication offset gap")

@@ -206,3 +206,13 @@ def test_json_has_exactly_the_documented_fields() -> None:
 
 def test_healthy_info_has_no_findings() -> None:
     assert analyze(snapshot("info-7.0-primary.txt")).findings == []
+
+
+def test_fork_latency_is_judged_by_its_size_and_by_the_stall() -> None:
+    gb = 1024 * MB
+    normal = snapshot(used_memory=20 * gb, used_memory_rss=21 * gb, latest_fork_usec=250_000)  # ~12 ms/GB
+    slow = snapshot(used_memory=3 * gb, used_memory_rss=3 * gb, latest_fork_usec=400_000)  # ~133 ms/GB
+    stall = snapshot(used_memory=40 * gb, used_memory_rss=41 * gb, latest_fork_usec=1_240_000)  # ~30 ms/GB, 1.2 s
+    assert "FORK_LATENCY" not in codes(analyze(normal))
+    assert "FORK_LATENCY" in codes(analyze(slow))
+    assert "FORK_LATENCY" in codes(analyze(stall))
