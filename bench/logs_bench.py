@@ -132,9 +132,11 @@ def run_cases(path: Path, repeat: int, verbose: bool) -> None:
           f"ms, max {timings[-1]:.2f} ms ({len(timings)} runs)")
     print("  " + ", ".join(f"{k} {correct[k]}/{total[k]}" for k in sorted(total) if k != "all"))
     figures = llm_validation(cases, mappings, config)
-    print(f"LLM path, fake LLM answering each case correctly: {figures.kept}/{figures.clauses} valid clauses kept "
-          f"({figures.refused_coverage} answers refused for changing what the rules understood); "
-          f"{figures.rejected}/{figures.broken} answers with a broken clause rejected, "
+    print(f"LLM path (handlers.logs.translate), fake LLM answering each case correctly: asked on "
+          f"{figures.asked}/{figures.answers} questions; {figures.kept}/{figures.clauses} valid clauses in the final "
+          f"query ({figures.refused_coverage} answers refused for changing what the rules understood); "
+          f"{figures.rejected}/{figures.broken} answers with a broken clause not merged ({figures.broken_asked} "
+          f"of them asked for), "
           f"{figures.broken_kept} broken clauses sent; rules + that LLM: {figures.correct}/{figures.answers} correct")
 
 

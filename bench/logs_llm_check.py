@@ -3,24 +3,24 @@
 For every case the fake answers with the case's expected translation in the question model
 (filters, exclusions, any-of groups, aggregations, sort), and once more with one clause broken
 (a field the mapping lacks, an operator the field's type does not take, or a value of the wrong
-type). The figure: the share of valid clauses kept in the final query, and of broken answers
-rejected (the broken clause, and with it the answer, never reaches OpenSearch).
+type). Both go through the real /logs path (handlers.logs.translate: the rules, their guesses
+withheld from the query the LLM extends, the merge, validation), so the LLM is asked only where the
+rules left words over, as on the card. The figures: the share of valid clauses in the final query,
+of broken answers not merged (the broken clause never reaches OpenSearch), and of cases the final
+query gets right.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, Field
 
 from bench.logs_scoring import NOW, BenchCase, score
-from handlers.llm.log_clauses import translate_rest
+from handlers.logs import LogsError, Translation, translate
 from integrations.opensearch.config import OpenSearchSettings
-from integrations.opensearch.dsl import build_search
-from integrations.opensearch.mapping import NUMERIC, IndexSchema
-from integrations.opensearch.question_parser import parse
+from integrations.opensearch.mapping import NUMERIC
 from tests.support.log_cases import CannedLLM
 
 if TYPE_CHECKING:
@@ -29,10 +29,12 @@ if TYPE_CHECKING:
 
 class ValidationFigures(BaseModel):
     answers: int = 0
+    asked: int = Field(0, description="cases where the /logs path asked the LLM at all (words left over)")
     clauses: int = 0
     kept: int = 0
     refused_coverage: int = 0
     broken: int = 0
+    broken_asked: int = Field(0, description="broken answers the path asked for (the rest never reached the merge)")
     rejected: int = 0
     broken_kept: int = 0
     correct: int = Field(0, description="cases translated correctly by the rules + the fake LLM's answer")
@@ -82,34 +84,37 @@ def _present(clause: dict[str, Any], body: dict[str, Any]) -> bool:
     return json.dumps(clause["field"]) in text or clause["field"] in json.dumps(body.get("aggs", {}))
 
 
+def _translated(case: BenchCase, fields: dict[str, str], config: OpenSearchSettings,
+                answer: dict[str, Any]) -> tuple[Translation | None, int]:
+    """The card's translation with the fake LLM answering `answer`, and how often it was asked."""
+    llm = CannedLLM(json.dumps(answer))
+    try:
+        result = translate(case.question, fields, config, index=case.mapping, now=NOW, llm=cast("LLMClient", llm))
+    except LogsError:  # refused as a whole: nothing is sent
+        return None, llm.calls
+    return result, llm.calls
+
+
 def llm_validation(cases: list[BenchCase], mappings: dict[str, dict[str, str]],
                    config: OpenSearchSettings) -> ValidationFigures:
     figures = ValidationFigures()
     for turn, case in enumerate(cases):
         fields = mappings[case.mapping]
-        schema = IndexSchema(pattern=case.mapping, fields=fields)
-        parsed = parse(case.question, now=NOW, tz="UTC", default_window=timedelta(seconds=config.default_window_s),
-                       schema=schema)
-        body = build_search(parsed, schema, max_size=config.max_query_size).body
         good = answer_for(case)
-        result = translate_rest(case.question, parsed.not_understood, body, schema,
-                                cast("LLMClient", CannedLLM(json.dumps(good))), max_size=config.max_query_size,
-                                parsed=parsed)
+        result, calls = _translated(case, fields, config, good)
         figures.answers += 1
+        figures.asked += calls > 0
         figures.clauses += len(good["clauses"])
-        if result.status == "rejected" and result.reason.startswith(("turns around", "replaces")):
-            figures.refused_coverage += 1
-        else:
-            final = result.body or body
-            figures.kept += sum(_present(c, final) for c in good["clauses"])
-            figures.correct += not score(case, final, [*result.not_understood, *parsed.not_understood], fields,
-                                         next(iter(fields)))
+        if result is not None:
+            if "turns around" in result.llm_note or "replaces" in result.llm_note:
+                figures.refused_coverage += 1
+            figures.kept += sum(_present(c, result.dsl) for c in good["clauses"])
+            figures.correct += not score(case, result.dsl, result.not_understood, fields, next(iter(fields)))
         bad = broken(good, fields, turn)
-        result = translate_rest(case.question, parsed.not_understood, body, schema,
-                                cast("LLMClient", CannedLLM(json.dumps(bad))), max_size=config.max_query_size,
-                                parsed=parsed)
+        result, calls = _translated(case, fields, config, bad)
         figures.broken += 1
-        figures.rejected += result.status == "rejected"
-        sent = json.dumps(result.body or {}) if result.status == "added" else ""
+        figures.broken_asked += calls > 0
+        figures.rejected += result is None or not result.used_llm
+        sent = json.dumps(result.dsl) if result is not None and result.used_llm else ""
         figures.broken_kept += any(mark in sent for mark in ("no_such_field", "not-a-number", "not-an-ip", '"z"'))
     return figures

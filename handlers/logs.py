@@ -25,8 +25,10 @@ from core.events import Command
 from core.models import Severity, Unavailable
 from integrations.opensearch.collector import connect, field_value
 from integrations.opensearch.config import OpenSearchSettings
-from integrations.opensearch.dsl import build_search
+from integrations.opensearch.dsl import add_clauses, build_search, field_clause
+from integrations.opensearch.field_clauses import describe
 from integrations.opensearch.mapping import IndexSchema, MappingCache
+from integrations.opensearch.question import FieldClause, LogQuestion
 from integrations.opensearch.question_parser import parse
 from integrations.opensearch.validate import validate_search
 from integrations.redaction import redact
@@ -104,14 +106,23 @@ def translate(question: str, fields: dict[str, str], config: OpenSearchSettings,
         understood.append(f"the last {config.default_window_s // 60} minutes (no time range was asked for)")
     result = Translation(question=question, index=index, dsl=built.body, understood=understood,
                          not_understood=[*parsed.not_understood, *built.skipped])
-    if llm is not None and any(len(word) > 2 for word in parsed.not_understood):  # not for a stray "by"
+    guesses = withheld_guesses(parsed)
+    leftover = [*parsed.not_understood, *(c.words for c in guesses)]
+    if llm is not None and any(len(word) > 2 for word in leftover):  # not for a stray "by"
         from handlers.llm.log_clauses import translate_rest
         from integrations.llm.structured import failure_note
 
-        added = translate_rest(question, parsed.not_understood, built.body, schema, llm,
-                               max_size=config.max_query_size, parsed=parsed)
+        asked = question_for_llm(parsed)
+        base = build_search(asked, schema, max_size=config.max_query_size) if guesses else built
+        added = translate_rest(question, leftover, base.body, schema, llm, max_size=config.max_query_size,
+                               parsed=asked)
         if added.status == "added" and added.body is not None:
-            result.dsl, result.used_llm = added.body, True
+            kept = [c for c in guesses if not _placed(c, json.dumps(added.body["query"]))]
+            result.dsl = add_clauses(added.body, [field_clause(c) for c in kept if not c.exclude],
+                                     [field_clause(c) for c in kept if c.exclude])
+            result.used_llm = True
+            placed = tuple(describe(c) for c in guesses if c not in kept)
+            result.understood = [line for line in result.understood if not line.startswith(placed)]
             result.understood += added.parts or [f"{added.understood or 'more clauses'} (LLM)"]
             result.not_understood = [*added.not_understood, *built.skipped]
         if added.status == "nothing":
@@ -122,6 +133,31 @@ def translate(question: str, fields: dict[str, str], config: OpenSearchSettings,
     if errors:  # the builder's own output: a bug, said plainly rather than sent
         raise LogsError("the query failed validation: " + "; ".join(errors))
     return result
+
+
+def withheld_guesses(parsed: LogQuestion) -> list[FieldClause]:
+    """What the weakest rules wrote (an identifier matched as text, a value given to a field named apart
+    from it): the LLM is asked about those words too, on the query without them, and a guess stays only
+    where its answer did not place the value."""
+    return [c for c in parsed.guesses if c in parsed.clauses and (isinstance(c.value, str) or c.op == "range")]
+
+
+def question_for_llm(parsed: LogQuestion) -> LogQuestion:
+    """The question the LLM is asked to extend: the rules' reading without the guesses they withhold."""
+    guesses = withheld_guesses(parsed)
+    if not guesses:
+        return parsed
+    return parsed.model_copy(update={"clauses": [c for c in parsed.clauses if c not in guesses],
+                                     "as_text": [], "guesses": []})
+
+
+def _placed(guess: FieldClause, query: str) -> bool:
+    """Whether the LLM's query has the guess's value somewhere (then its answer placed it, maybe elsewhere):
+    the text, or a bound of the range ("дольше 30 сек" on waitMs rather than the guessed durMs)."""
+    if guess.op != "range":
+        return json.dumps(guess.value) in query
+    bounds = [json.dumps(b) for b in (guess.gte, guess.gt, guess.lte, guess.lt) if b is not None]
+    return any(f": {b}{end}" in query for b in bounds for end in ("}", ","))
 
 
 def fetch_fields(client: Any, index: str, config: OpenSearchSettings) -> dict[str, str]:

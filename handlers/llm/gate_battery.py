@@ -33,6 +33,7 @@ from handlers.llm import explain
 from handlers.llm.ask_answer import LLMAnswer
 from handlers.llm.command_check import command_allowed
 from handlers.llm.log_clauses import LLMTranslation
+from handlers.logs import question_for_llm
 from integrations.opensearch.dsl import build_search
 from integrations.opensearch.mapping import IndexSchema
 from integrations.opensearch.question_parser import parse
@@ -178,7 +179,7 @@ class LogsCase(_Case):
     def base_body(self) -> dict[str, Any]:
         """The query the rules build for the question (what the LLM is asked to extend)."""
         question = parse(self.question, now=LOGS_NOW, tz="UTC", schema=self.index_schema())
-        return build_search(question, self.index_schema(), max_size=LOGS_MAX_SIZE).body
+        return build_search(question_for_llm(question), self.index_schema(), max_size=LOGS_MAX_SIZE).body
 
     def problems(self) -> list[str]:
         try:

@@ -4,16 +4,22 @@ type alone points to, and the field a run of question words names."""
 
 from __future__ import annotations
 
+import re
+
 from integrations.opensearch.mapping import EXACT, NUMERIC
 from integrations.opensearch.question import FieldClause, Scalar
 from integrations.opensearch.question_tokens import Token
 from integrations.opensearch.question_words import (
+    APP_LADDER,
     APP_LEVELS,
+    KNOWN_NAMESPACES,
+    SYSLOG_LADDER,
     SYSLOG_LEVELS,
 )
 from integrations.opensearch.typed_values import (
     Value,
     level_of,
+    typed_value,
 )
 from integrations.opensearch.value_words import (
     OUTCOME_PARTS,
@@ -25,8 +31,8 @@ INFERRED_KIND = {"ip": "ip", "cidr": "ip", "status": "status", "status_class": "
                  "method": "method", "exception": "error", "hostname": "host", "program": "service",
                  "stream": "stream", "camel": "reason", "duration": "duration", "size": "bytes", "env": "env",
                  "region": "region", "gateway": "gateway", "agent": "agent", "namespace": "namespace",
-                 "verb": "method", "resource": "resource",
-                 "currency": "currency"}
+                 "verb": "method", "resource": "resource", "facility": "facility",
+                 "currency": "currency", "client": "agent", "operation": "operation"}
 
 
 def fits(value: Value, info: FieldInfo) -> bool:
@@ -48,7 +54,8 @@ def fits(value: Value, info: FieldInfo) -> bool:
             return False  # "per env: 5xx": a status code is no environment
         return value.type not in ("cidr", "duration", "size") and not (value.type == "ip" and info.kind != "ip")
     if field_type in TEXTUAL:
-        return value.type in ("quoted", "word", "ident", "exception", "camel", "hostname", "program", "path", "agent")
+        return value.type in ("quoted", "word", "ident", "exception", "camel", "hostname", "program", "path", "agent",
+                              "client")
     return False
 
 
@@ -70,14 +77,24 @@ def _number(value: float) -> Scalar:
     return int(rounded) if rounded == int(rounded) else rounded
 
 
+def is_syslog(info: FieldInfo) -> bool:
+    return "syslog" in info.parts or "severity" in info.parts
+
+
+def levels_above(info: FieldInfo, level: str) -> list[str]:
+    """The levels more severe than `level` on the field's ladder ("err and above")."""
+    ladder = SYSLOG_LADDER if is_syslog(info) else APP_LADDER
+    return list(ladder[:ladder.index(level)]) if level in ladder else []
+
+
 def level_values(info: FieldInfo, level: str) -> list[Scalar]:
-    syslog = "syslog" in info.parts or "severity" in info.parts
+    syslog = is_syslog(info)
     names = [SYSLOG_LEVELS.get(level, level)] if syslog else APP_LEVELS.get(level, [level])
     return [form for name in names for form in dict.fromkeys((name, name.upper(), name.capitalize()))]
 
 
 def clause_for(value: Value, info: FieldInfo, vocab: Vocabulary, cmp: str, mode: str, exclude: bool) -> FieldClause:
-    words = value.token.text if not cmp else f"{cmp} {value.token.text}"
+    words = value.token.text if not cmp or info.type not in NUMERIC else f"{cmp} {value.token.text}"
     base = {"field": info.name, "exclude": exclude, "words": words}
     if info.type in NUMERIC:
         if value.type == "status_class":
@@ -110,7 +127,7 @@ def clause_for(value: Value, info: FieldInfo, vocab: Vocabulary, cmp: str, mode:
         return FieldClause(op="prefix", value=text.rstrip("*"), **base)
     if mode == "suffix":
         return FieldClause(op="wildcard", value="*" + text.lstrip("*"), **base)
-    if mode == "contain" or info.type in TEXTUAL:
+    if mode == "contain" or info.type in TEXTUAL or (value.type == "client" and info.kind == "agent"):
         return FieldClause(op="wildcard", value=f"*{text.strip('*')}*", **base)
     if "*" in text:
         return FieldClause(op="wildcard", value=text, **base)
@@ -121,19 +138,29 @@ def infer_field(value: Value, vocab: Vocabulary) -> FieldInfo | None:
     """The field a value's type alone points to, when the index has exactly the kind for it."""
     if value.type == "outcome":
         return outcome_field(vocab)
+    if value.type == "tls":
+        return next((f for f in vocab.fields.values() if f.type in EXACT and {"tls", "ssl"} & set(f.parts)), None)
     kind = INFERRED_KIND.get(value.type)
     if kind is None:
         return None
     for info in vocab.of_kind(kind):
         if fits(value, info):
             return info
-    if value.type == "camel":  # "DeadlineExceeded" where there are no event reasons: an error class
-        return next((f for f in vocab.of_kind("error") if fits(value, f)), None)
+    if value.type == "camel":  # "DeadlineExceeded" where there are no event reasons: an error class or code
+        return next((f for f in vocab.of_kind("error") if fits(value, f)), None) or error_code_field(value, vocab)
+    if value.type == "method":  # "UPDATE и DELETE" where there is no HTTP method: a statement's operation
+        return next((f for f in vocab.of_kind("operation") if fits(value, f)), None)
     if value.type == "env":  # "events in staging" where namespaces are the environments
         return next((f for f in vocab.of_kind("namespace") if fits(value, f)), None)
     if value.type in ("exception", "quoted"):
         return message_field(vocab)
     return None
+
+
+def error_code_field(value: Value, vocab: Vocabulary) -> FieldInfo | None:
+    """A keyword field named for an error's code or type (`error_code`, `err.type`): S3's "NoSuchKey"."""
+    return next((f for f in vocab.fields.values() if f.type in EXACT and "error" in f.parts[:-1]
+                 and f.parts[-1] in ("code", "type", "class", "name", "reason") and fits(value, f)), None)
 
 
 def message_field(vocab: Vocabulary) -> FieldInfo | None:
@@ -145,34 +172,67 @@ def message_field(vocab: Vocabulary) -> FieldInfo | None:
 def field_mention(tokens: list[Token], index: int, vocab: Vocabulary) -> tuple[FieldInfo, int] | None:
     """The field named by the words starting at `index`, and how many tokens name it."""
     run: list[Token] = []
+    words: list[str] = []  # the run's words; a level word after a noun as the level's English name
     for token in tokens[index:index + 4]:
         if token.kind != "word" or token.tag or token.used:
             break
-        if run and level_of(token) is not None:
-            break
+        level = level_of(token)
+        if level is not None and run and any(level in f.parts and vocab.names_part(words[-1], f)
+                                             for f in vocab.fields.values()):
+            run.append(token)  # "класс ошибки", "тип ошибки": err_class, error.type
+            words.append(level)
+            continue
+        following = tokens[position + 1] if (position := index + len(run)) + 1 < len(tokens) else None
+        if level is not None and not run and following is not None and following.kind == "word" and any(
+                (f.kind == "error" or level in f.parts) and vocab.names_part(following.text, f)
+                for f in vocab.fields.values()):
+            run.append(token)  # "error class X": the exception's class, not the level; "error message": errMsg
+            own = any(level in f.parts and vocab.names_part(following.text, f) for f in vocab.fields.values())
+            words.append("exception" if level == "error" and not own else level)
+            continue
+        if run and (level is not None or token.low in KNOWN_NAMESPACES):
+            break  # "namespace kube-system": a known value, not more of the name
         if not (vocab.is_part_word(token.text) or vocab.is_field_word(token.text)):
             break
         run.append(token)
+        words.append(token.text)
     if not run:
         return None
     if level_of(run[0]) is not None and len(run) == 1:
         return None
     while run:
         if any(vocab.is_field_word(t.text) for t in run) or len(run) >= 2:
-            found = vocab.names([t.text for t in run])
+            found = vocab.names(words)
             if found is not None:
                 info = found[0]
                 # Keep only the words that really name this field ("pod checkout": "checkout" is a value).
-                keep = 0
-                for token in run:
-                    if vocab.names_part(token.text, info) or vocab.is_kind_word(token.text, info):
+                keep, joined = 0, re.sub(r"[._]", "", info.name.lower())
+                for word in words:
+                    spelt = "".join(words[:keep + 1]).lower()  # "stack trace": `stacktrace`, one part
+                    if vocab.names_part(word, info) or vocab.is_kind_word(word, info) or (
+                            keep and joined.startswith(spelt)):
                         keep += 1
                     else:
                         break
                 if keep:
                     return info, keep
         run.pop()
-    return None
+        words.pop()
+    return _weak_named(tokens, index, vocab)
+
+
+def _weak_named(tokens: list[Token], index: int, vocab: Vocabulary) -> tuple[FieldInfo, int] | None:
+    """"с кодом 57014", "SQLSTATE 40P01", "types send-email": a word too common to name a field alone
+    names the one field it is a name part of that takes the identifier or number right after it."""
+    token = tokens[index]
+    if token.kind != "word" or token.tag or token.used or index + 1 >= len(tokens) or level_of(token) is not None:
+        return None
+    value = typed_value(tokens[index + 1], vocab)
+    if value is None or value.type in ("word", "quoted") or level_of(tokens[index + 1]) is not None:
+        return None
+    found = [f for f in vocab.fields.values() if f.type in EXACT | NUMERIC and f.kind != "message"
+             and vocab.names_part(token.text, f) and fits(value, f)]
+    return (found[0], 1) if len(found) == 1 else None
 
 
 def agg_field(info: FieldInfo, vocab: Vocabulary) -> str | None:

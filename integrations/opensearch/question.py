@@ -68,3 +68,7 @@ class LogQuestion(BaseModel):
     size: int | None = None
     understood: list[str] = Field(default_factory=list)
     not_understood: list[str] = Field(default_factory=list)
+    as_text: list[FieldClause] = Field(default_factory=list, description="clauses that look for an identifier no "
+                                       "field was named for as text in the message (also in `clauses`)")
+    guesses: list[FieldClause] = Field(default_factory=list, description="clauses of `clauses` the weakest rules "
+                                       "wrote (text matches, a value given to a field named apart from it)")

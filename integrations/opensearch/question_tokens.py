@@ -9,22 +9,37 @@ from dataclasses import dataclass
 from integrations.opensearch.question_words import (
     GLUE,
     PHRASES,
+    RESPELLED,
 )
+from integrations.opensearch.vocabulary import near
 
+# A path starts at the root or is a key prefix ending in "/" ("releases/", "logs/2026/"; not "w/", with).
 TOKEN_RE = re.compile(
     r"(?P<quoted>\"[^\"]+\"|«[^»]+»|“[^”]+”|„[^“”]+[“”]|`[^`]+`|(?<!\w)'[^']{2,}'(?!\w))"
     r"|(?P<ip>\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2}|:\d{1,5})?(?![\w.]))"
     r"|(?P<cmp>>=|<=|=>|=<|≥|≤|>|<)"
-    r"|(?P<num>(?<![\w.])\d+(?:[.,]\d+)?)\s?(?P<unit>ms|мс|msec|millis(?:econds?)?|миллисекунд\w*|"
+    r"|(?P<num>(?<![\w.])\d+(?:[.,]\d+)?)(?:-?(?:х|ти|ми|ух|ех|ёх|ри)(?!\w)|-и(?!\w))?\s?(?P<unit>ms|мс|msec|millis(?:econds?)?|миллисекунд\w*|"
     r"seconds?|secs?|sec|s|сек(?:унд)?\w*|с|minutes?|mins?|min|минут\w*|мин|hours?|час\w*|"
-    r"kib|kb|mib|mb|gib|gb|кб|мб|гб|килобайт\w*|мегабайт\w*|гигабайт\w*|bytes?|байт\w*|b|k|m)?(?![\w.])"
-    r"|(?P<path>(?<![\w*])/[\w.*{}/%~:+-]*)"
+    r"kib|kb|mib|mb|gib|gb|кб|мб|гб|килобайт\w*|мегабайт\w*|гигабайт\w*|мег(?:а|ов|ах)?|гиг(?:а|ов|ах)?|bytes?|байт\w*|b|k|m)?(?![\w.]|-[^\W\d])"
+    r"|(?P<path>(?<![\w*])/[\w.*{}/%~:+-]*|(?<![\w*/.-])[\w.*-]{2,}(?:/[\w.*-]+)*/(?=[\s,;)?]|$))"
     r"|(?P<word>[\w*](?:[\w.*@:/'-]*[\w*-])?)"
-    r"|(?P<punct>[,;&|+=?!])",
+    r"|(?P<punct>[,;&|+=?!:])",
     re.IGNORECASE)
 
 
 _MAX_PHRASE = max(len(p) for p in PHRASES)
+_WORD = re.compile(r"(?<![\w/.-])[a-z]{4,}(?![\w/.-])", re.IGNORECASE)
+
+
+def respelled(text: str) -> str:
+    """The question with a function word's typo spelled right ("exlcuding" -> "excluding", "sinse" -> "since")."""
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        low = word.lower()
+        return next((right for right in RESPELLED if low != right and near(low, right)), word)
+    return _WORD.sub(fix, text)
+# A hyphenated word whose first part is a function word is two words ("non-normal", "per-host", "by-namespace").
+SPLIT_PREFIXES = ("non", "per", "by")
 
 
 @dataclass
@@ -52,12 +67,25 @@ def tokenize(text: str) -> list[Token]:
         if match.group("num") is not None:
             kind = "num"
         text_ = match.group("num") if kind == "num" else match.group(0)
-        if kind == "word" and text_.lower().startswith("non-") and len(text_) > 5:  # "non-normal": not normal
-            out.append(Token(match.start(), match.start() + 3, text_[:3], "word"))
-            out.append(Token(match.start() + 4, match.end(), text_[4:], "word"))
+        head = text_.lower().partition("-")[0]
+        if kind == "word" and head in SPLIT_PREFIXES and len(text_) > len(head) + 2 and text_[len(head) + 1:].isalpha():
+            cut = match.start() + len(head)  # "non-normal": not normal; "per-host": per host
+            out.append(Token(match.start(), cut, text_[:len(head)], "word"))
+            out.append(Token(cut + 1, match.end(), text_[len(head) + 1:], "word"))
             continue
-        out.append(Token(match.start(), match.end(), text_, kind,
-                         unit=(match.group("unit") or "").lower() if kind == "num" else ""))
+        unit = (match.group("unit") or "").lower() if kind == "num" else ""
+        if unit == "с" and " " in match.group(0) and re.fullmatch(r"[1-5]\d\d", text_):
+            out.append(Token(match.start(), match.start() + len(text_), text_, "num"))  # "404 с урла": a status
+            out.append(Token(match.end() - 1, match.end(), match.group(0)[-1], "word"))  # and "с" is "from"
+            continue
+        if kind == "word" and text_.lower().startswith("ненормальн"):  # "ненормальные": not normal, as "non-normal"
+            out.append(Token(match.start(), match.start() + 2, text_[:2], "word"))
+            out.append(Token(match.start() + 2, match.end(), text_[2:], "word"))
+            continue
+        if kind == "word" and text_[-2:] in ("'s", "’s") and len(text_) > 3 and re.fullmatch(r"[^\W_][\w-]*",
+                                                                                         text_[:-2]):
+            text_ = text_[:-2]  # "each pod's error count": the pod; "order-service's errors": the service
+        out.append(Token(match.start(), match.end(), text_, kind, unit=unit))
     return out
 
 
@@ -80,8 +108,8 @@ def tag_phrases(tokens: list[Token]) -> None:
 def tokens_joined(tokens: list[Token], first: int, index: int) -> bool:
     """Whether only "or", ",", "и" and the like (at least one) stand between two tokens."""
     between = tokens[first + 1:index]
-    return bool(between) and all(t.tag in ("or", "conn", "cont") or t.kind == "punct" for t in between) and \
-        any(t.tag in ("or", "conn") or t.kind == "punct" for t in between)
+    joiner = [t.tag in ("or", "conn") or (t.kind == "punct" and t.text != ":") for t in between]
+    return bool(between) and any(joiner) and all(j or t.tag == "cont" for j, t in zip(joiner, between, strict=True))
 
 
 def lookahead(tokens: list[Token], index: int) -> int | None:

@@ -7,19 +7,27 @@ from __future__ import annotations
 from typing import Literal
 
 # Level words (prefixes) -> the level they mean; a layout's own spelling is chosen in level_values.
-LEVELS = {"error": "error", "err": "error", "ошиб": "error", "эррор": "error", "warn": "warning",
+LEVELS = {"error": "error", "err": "error", "ошиб": "error", "эррор": "error", "еррор": "error", "эрор": "error",
+          "ерор": "error", "warn": "warning",
           "предупрежд": "warning", "варнинг": "warning", "ворнинг": "warning", "fatal": "fatal", "фатал": "fatal",
           "critical": "critical",
           "crit": "critical", "критич": "critical", "debug": "debug", "дебаг": "debug", "отладоч": "debug",
-          "info": "info", "инфо": "info", "emerg": "emergency", "notice": "notice", "panic": "fatal",
+          "info": "info", "инфо": "info", "emerg": "emergency", "notice": "notice", "panic": "panic",
           "alert": "alert",
-          "normal": "normal"}
-SYSLOG_LEVELS = {"error": "err", "warning": "warning", "critical": "crit", "fatal": "emerg", "emergency": "emerg"}
+          "normal": "normal", "нормальн": "normal"}
+SYSLOG_LEVELS = {"error": "err", "warning": "warning", "critical": "crit", "fatal": "emerg", "emergency": "emerg",
+                 "panic": "emerg"}
 APP_LEVELS = {"warning": ["warn", "warning"], "critical": ["critical", "crit"], "fatal": ["fatal"]}
+# Levels from the most severe down ("err and above": emerg, alert, crit, err): syslog's (RFC 5424) and
+# applications' (log4j, logrus, PostgreSQL's PANIC/FATAL/ERROR).
+SYSLOG_LADDER = ("emergency", "alert", "critical", "error", "warning", "notice", "info", "debug")
+APP_LADDER = ("panic", "fatal", "critical", "error", "warning", "info", "debug")
 KNOWN_PROGRAMS = ("nginx", "apache", "haproxy", "traefik", "envoy", "postgres", "postgresql", "mysql", "redis",
                   "kafka", "kubelet", "coredns", "sshd", "systemd", "kernel", "containerd", "dockerd", "etcd",
                   "opensearch", "elasticsearch", "rabbitmq", "memcached", "cron", "crond", "postfix", "dhclient",
-                  "sudo", "java", "ntpd", "chronyd", "rsyslogd", "auditd", "smtpd", "dovecot", "named", "docker",
+                  "sudo", "java", "ntpd",
+                  "psql", "pgbouncer", "pg_dump", "pg_restore", "patroni",
+                  "chronyd", "rsyslogd", "auditd", "smtpd", "dovecot", "named", "docker",
                   # Kubernetes components that report events (their documented source names)
                   "default-scheduler", "kube-scheduler", "kube-proxy", "kube-controller-manager", "node-controller",
                   "replicaset-controller", "deployment-controller", "job-controller", "cronjob-controller",
@@ -29,7 +37,21 @@ KNOWN_PROGRAMS = ("nginx", "apache", "haproxy", "traefik", "envoy", "postgres", 
 ENVIRONMENTS = {"prod": "prod", "production": "prod", "прод": "prod", "проде": "prod", "продакшн": "prod",
                 "продакшене": "prod", "staging": "staging", "stage": "staging", "стейдж": "staging",
                 "стейдже": "staging", "стейджинг": "staging", "стейджинге": "staging", "dev": "dev",
-                "дев": "dev", "деве": "dev", "qa": "qa", "preprod": "preprod", "препрод": "preprod"}
+                "дев": "dev", "деве": "dev", "qa": "qa", "preprod": "preprod", "препрод": "preprod",
+                "прода": "prod", "проду": "prod", "продом": "prod", "продакшена": "prod", "стейджа": "staging",
+                "стейджу": "staging", "стейджем": "staging", "стейджинга": "staging", "дева": "dev"}
+# The last hyphenated part of a service's name ("order-service", "billing-api", "refund-worker"): such an
+# identifier is a value of the mapping's service/app field, named or not.
+# Not "proxy": "istio-proxy" is a sidecar container.
+SERVICE_SUFFIXES = {"service", "svc", "api", "worker", "app", "server", "gateway", "consumer", "producer", "daemon",
+                    "backend", "frontend", "processor"}
+# Function words a typo must not hide ("exlcuding", "sinse", "requets"): respelled before the reading. Five
+# letters or more, none one typo from a value people filter on ("after" is one from "alter").
+RESPELLED = ("since", "excluding", "except", "without", "between", "ignoring", "besides", "requests", "responses")
+# After "what" they make it a question about the lines ("what did X do"), not "which X".
+AUXILIARIES = {"did", "does", "do", "was", "were", "is", "are", "has", "have", "happened", "went"}
+# Syslog facility names (RFC 5424) that are nothing else: "user", "mail", "cron", "daemon" are programs and words.
+FACILITIES = ("authpriv", "kern", "uucp", "lpr", *(f"local{n}" for n in range(8)))
 # Kubernetes' own namespaces (a namespace field takes them without being named: "без kube-system").
 KNOWN_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 # Russian slang for HTTP status classes ("пятисотки", "четырёхсотые").
@@ -38,8 +60,9 @@ STATUS_CLASS_WORDS = {"пятисот": 5, "четырехсот": 4, "четы�
 TIME_WORDS = {"time", "timestamp", "date", "врем", "времен", "дат"}
 # Russian names of programs (syslog's `process.name` keeps the English one).
 PROGRAM_WORDS = {"ядр": "kernel", "крон": "cron", "кронтаб": "cron"}
-LOCATIVE = {"on", "from", "at", "на", "с", "со", "от", "у"}
+LOCATIVE = {"on", "from", "at", "на", "с", "со", "от", "у", "из"}
 INSIDE = {"in", "в", "во"}  # Kubernetes: "in checkout" is the namespace
+TOWARD = {"to", "into", "к", "ко"}  # "PUTs to backups-eu": where the request went (a bucket, a queue)
 VIA = {"via", "through", "через"}  # "via adyen": the gateway the request went through
 # ISO 4217 codes and currency names -> the code (a number before one is an amount of money).
 CURRENCIES = {**{code.lower(): code for code in ("USD", "EUR", "RUB", "GBP", "JPY", "CNY", "CHF", "KZT", "TRY", "INR",
@@ -48,6 +71,18 @@ CURRENCIES = {**{code.lower(): code for code in ("USD", "EUR", "RUB", "GBP", "JP
               "рубл": "RUB", "ruble": "RUB", "rubles": "RUB", "rouble": "RUB", "roubles": "RUB", "pound": "GBP",
               "pounds": "GBP", "фунт": "GBP", "$": "USD", "€": "EUR", "₽": "RUB"}
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE")
+# SQL statement kinds (a database log's operation field), written in capitals as SQL is.
+SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "COPY", "MERGE", "TRUNCATE", "ALTER", "CREATE", "DROP", "GRANT",
+             "REVOKE", "VACUUM", "ANALYZE", "DDL")
+# HTTP clients and browsers by the token their User-Agent carries ("от курла": curl; "Firefox").
+CLIENT_TOOLS = {"curl": "curl", "курл": "curl", "wget": "wget", "вгет": "wget", "python-requests": "python-requests",
+                "python-urllib": "python-urllib", "go-http-client": "go-http-client", "okhttp": "okhttp",
+                "axios": "axios", "node-fetch": "node-fetch", "apache-httpclient": "apache-httpclient",
+                "postman": "postman", "постман": "postman", "postmanruntime": "postmanruntime", "httpie": "httpie",
+                "insomnia": "insomnia", "libwww-perl": "libwww-perl", "guzzlehttp": "guzzlehttp", "aiohttp": "aiohttp",
+                "python-httpx": "python-httpx", "firefox": "firefox", "файрфокс": "firefox", "chrome": "chrome",
+                "хром": "chrome", "safari": "safari", "сафари": "safari", "opera": "opera", "msie": "msie",
+                "yabrowser": "yabrowser"}
 STREAMS = ("stdout", "stderr")
 
 
@@ -56,6 +91,8 @@ WHICH_RU = (*("как" + ending for ending in ("ой", "ая", "ое", "ие", "
             "чей", "чья", "чьё", "чье", "чьи", "чьих", "чьим", "чьего")
 WHO = ("who", "кто", "кого", "кому", "кем")
 
+# Words that announce a grouping before its preposition ("grouped per", "сгруппируй по", "с группировкой по").
+GROUP_VERBS = ("group", "сгруппир", "группир", "split", "broken", "break", "разбей", "разбить", "разбит", "разложи")
 Tag = Literal["filler", "noise", "boundary", "conn", "or", "excl", "gt", "gte", "lt", "lte", "post_gte", "post_lte",
               "between", "group", "top", "which", "sort", "asc", "desc", "contain", "prefix", "suffix", "oldest",
               "newest", "slow"]
@@ -66,14 +103,21 @@ PHRASES: dict[tuple[str, ...], Tag] = {
         "heavier than", "over", "above", "exceeding", "exceeds", "больше", "более", "свыше", "дольше", "выше",
         "тяжелее", "превышает", "превышающие", "медленнее", "больше чем", "дольше чем", "более чем", ">",
         "дороже", "длиннее", "pricier than", "more expensive than", "costlier than")},
-    **{tuple(p.split()): "gte" for p in ("at least", "не менее", "не меньше", "минимум", "от", ">=", "≥", "min")},
+    **{tuple(p.split()): "gte" for p in ("at least", "не менее", "не меньше", "минимум", "от", ">=", "≥", "min",
+                                         *(f"{more} {o} {eq}" for more in ("больше", "более") for o in ("или", "либо")
+                                           for eq in ("равно", "равен", "равна")),
+                                         "greater than or equal to", "more than or equal to", "greater or equal to",
+                                         "greater or equal")},
     **{tuple(p.split()): "lt" for p in (
         "less than", "under", "below", "faster than", "shorter than", "smaller than", "lower than", "меньше",
         "менее", "ниже", "быстрее", "меньше чем", "менее чем", "<", "дешевле", "короче",
         "cheaper than")},
     **{tuple(p.split()): "lte" for p in ("at most", "не более", "не больше", "up to", "до", "максимум", "<=", "≤",
-                                         "max")},
-    **{tuple(p.split()): "post_gte" for p in ("or more", "and more", "and above", "or above", "и более", "и больше",
+                                         "max", *(f"{less} {o} {eq}" for less in ("меньше", "менее")
+                                                  for o in ("или", "либо") for eq in ("равно", "равен", "равна")),
+                                         "less than or equal to", "less or equal to", "less or equal")},
+    **{tuple(p.split()): "post_gte" for p in ("or more", "and more", "and above", "or above", "or higher", "and higher",
+                                              "or later", "and later", "и более", "и больше",
                                               "и выше", "+")},
     **{tuple(p.split()): "post_lte" for p in ("or less", "and less", "or fewer", "and below", "и менее", "и меньше")},
     ("between",): "between", ("между",): "between",
@@ -84,14 +128,16 @@ PHRASES: dict[tuple[str, ...], Tag] = {
         "but not", "but", "except for", "apart from", "besides", "без", "кроме", "исключая", "исключи", "исключить",
         "не",
         "не считая", "за исключением", "помимо", "ни", "but exclude", "leave out", "filter out", "hide", "скрой",
-        "убери", "выкинь")},
+        "убери", "выкинь", "leaving out", "left out", "outside", "outside of")},
     **{tuple(p.split()): "group" for p in (
         "by", "per", "for each", "for every", "each", "grouped by", "group by", "broken down by", "breakdown by",
         "split by", "count by", "counts by", "по", "в разрезе", "для каждого", "для каждой", "на каждый",
         "на каждую", "с разбивкой по", "разбивка по", "сгруппируй по", "сгруппировать по", "группировка по",
         "по каждому", "по каждой", "в разбивке по", "distribution of", "breakdown of", "stats by", "statistics by",
         "stats per", "counts per", "count per", "статистика по", "распределение по", "распределение", "посчитай по",
-        "сколько по", "number per")},
+        "сколько по", "number per",
+        # "каждый" in every case and gender: "у каждого пода", "от каждой программы"
+        *("кажд" + ending for ending in ("ый", "ого", "ому", "ым", "ом", "ая", "ой", "ую", "ое", "ые", "ых")))},
     **{tuple(p.split()): "top" for p in ("top", "топ", "most common", "most frequent", "самые частые",
                                          "наиболее частые", "самых частых", "чаще всего встречающиеся")},
     **{tuple(p.split()): "which" for p in ("which", "what", "which ones", "у каких", "в каких", *WHICH_RU, *WHO)},
@@ -123,12 +169,13 @@ PHRASES: dict[tuple[str, ...], Tag] = {
 }
 BOUNDARY = {"in", "on", "for", "from", "at", "with", "during", "via", "through", "where", "when", "that", "which",
             "since", "в", "во", "на", "для", "у", "за", "с", "со", "из", "от", "где", "когда", "которые",
-            "который", "которых", "hitting", "to", "against", "into", "within"}
+            "который", "которых", "hitting", "to", "against", "into", "within",
+            "only", "только"}  # "кроме sshd, только хосты web-*": the exclusion ends
 FILLER = {
     "show", "me", "list", "find", "give", "get", "all", "the", "a", "an", "of", "any", "some", "logs", "log", "lines",
     "line", "requests", "request", "reqs", "req", "responses", "response", "entries", "entry", "messages", "events",
     "event", "records", "please", "pls", "what", "were", "are", "is", "was", "there", "have", "has", "had", "did",
-    "do", "does", "happened", "happen", "how", "many", "count", "number", "total", "only", "just", "see",
+    "do", "does", "happened", "happen", "how", "many", "count", "counts", "number", "total", "only", "just", "see",
     "look", "check", "search", "grep", "fetch", "pull", "display", "want", "need", "i", "we", "us", "our", "my",
     "can", "you", "could", "would", "be", "been", "it", "its", "this", "that", "these", "those", "ones", "got",
     "getting", "came", "come", "coming", "returned", "returning", "return", "returns", "status", "statuses", "hits",
@@ -145,14 +192,19 @@ FILLER = {
     "называется", "именем", "равен", "равно", "статусом", "статус", "statusом", "сейчас", "недавно", "последние",
     "последних", "свежие", "новые", "раз", "штук", "штуки", "нам", "нас", "нашем", "нашей", "наш", "include",
     "including", "включая", "with", "first", "сначала", "usage", "activity", "show me", "which", "who",
+    "k8s", "кубер", "кубере", "кубера",
     "with status", "saw", "seen", "whose", "whom", "тех", "те", "тем", "той", "них", "которых", "которые"}
 
 
+# Words that multiply the number before them ("100 тыс строк", "2 million rows").
+MULTIPLIERS = {"тыс": 1e3, "тысяч": 1e3, "тысячи": 1e3, "тысяча": 1e3, "thousand": 1e3, "млн": 1e6, "миллион": 1e6,
+               "миллиона": 1e6, "миллионов": 1e6, "million": 1e6, "millions": 1e6}
 DURATION_UNITS = {"ms": 0.001, "мс": 0.001, "msec": 0.001, "milli": 0.001, "миллисекунд": 0.001, "s": 1.0,
                   "sec": 1.0, "сек": 1.0, "с": 1.0, "min": 60.0, "мин": 60.0, "hour": 3600.0, "час": 3600.0}
 SIZE_UNITS = {"b": 1, "byte": 1, "байт": 1, "k": 1024, "kb": 1024, "kib": 1024, "кб": 1024, "килобайт": 1024,
               "m": 1024 ** 2, "mb": 1024 ** 2, "mib": 1024 ** 2, "мб": 1024 ** 2, "мегабайт": 1024 ** 2,
-              "gb": 1024 ** 3, "gib": 1024 ** 3, "гб": 1024 ** 3, "гигабайт": 1024 ** 3}
+              "gb": 1024 ** 3, "gib": 1024 ** 3, "гб": 1024 ** 3, "гигабайт": 1024 ** 3,
+              "мег": 1024 ** 2, "гиг": 1024 ** 3}  # "50 мегов", "2 гига": slang
 
 
 GLUE = {":", "=", "is", "are", "named", "called", "equals", "равен", "равно", "именем", "name", "с", "of", "the",

@@ -18,7 +18,8 @@ SUPERLATIVES: dict[str, tuple[str | None, Literal["asc", "desc"]]] = {
     "heaviest": ("bytes", "desc"), "smallest": ("bytes", "asc"), "highest": (None, "desc"), "lowest": (None, "asc"),
     "медленн": ("duration", "desc"), "долг": ("duration", "desc"), "быстр": ("duration", "asc"),
     "больш": ("bytes", "desc"), "крупн": ("bytes", "desc"), "тяжел": ("bytes", "desc"), "тяжёл": ("bytes", "desc"),
-    "маленьк": ("bytes", "asc"), "высок": (None, "desc"), "максимальн": (None, "desc"), "минимальн": (None, "asc"),
+    "маленьк": ("bytes", "asc"), "жирн": ("bytes", "desc"), "толст": ("bytes", "desc"),
+    "высок": (None, "desc"), "максимальн": (None, "desc"), "минимальн": (None, "asc"),
     "наибольш": (None, "desc"), "наименьш": (None, "asc"),
     # the measure is named next ("worst lag", "худшее время ответа"); "time": the hits' own age
     "worst": (None, "desc"), "худш": (None, "desc"), "стар": ("time", "asc"), "ранн": ("time", "asc"),
@@ -49,5 +50,7 @@ def ranks_by_count(token: Token, previous: Token | None) -> bool:
     low = token.low
     if token.kind != "word" or not low.isalpha():
         return False
+    if previous is not None and previous.low == "most" and low.isascii():
+        return True  # "most active pods", "most noisy hosts"
     return (low.endswith("iest") or low.endswith("most")) or (previous is not None and previous.low in MOST
                                                                and _CYRILLIC_WORD.match(low) is not None)

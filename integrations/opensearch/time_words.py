@@ -27,24 +27,58 @@ _RELATIVE = re.compile(
     + r"|(?:за|в\s+течение)\s+(?:(?:последн|прошедш|прошл)\w*\s+)?(?:" + _COUNT + r"\s*)?" + _UNIT, re.IGNORECASE)
 _SHORT = re.compile(r"(?:(?:in|over|for|within)\s+)?(?:the\s+)?(?:(?:last|past)\s+|(?<![\w/])за\s+(?:последн\w+\s+)?)?"
                     r"\b(\d+)\s?(h|m|d|w|ч|м|д)\b(?![\w.:/-])", re.IGNORECASE)
+_COUNTED = re.compile(r"(?:than|over|above|under|below|least|most|больше|меньше|более|менее|свыше|>|<|>=|<=)\s*$",
+                      re.IGNORECASE)
 _HALF_HOUR = re.compile(r"(?:за\s+)?(?:последние\s+)?полчаса|(?:last|past)\s+half\s+(?:an\s+)?hour", re.IGNORECASE)
 _CLOCK = r"(\d{1,2}[:.]\d{2}(?:\s?[ap]m)?|\d{1,2}\s?[ap]m\b|\d{1,2}(?=\s*(?:утра|часов|ч\b)))"
-_BETWEEN = re.compile(r"(?:between|from|с|между)\s+" + _CLOCK + r"\s*(?:and|to|till|until|до|и|-|–)\s*" + _CLOCK
-                      + r"|(?:between|from|с|между)\s+(\d{1,2})\s*(?:and|to|till|until|до|и|-|–)\s*"
-                      r"(\d{1,2}|полуночи|midnight)"
-                      r"(?![\d:.])(?!\s*(?:ms|мс|s|с|сек|sec|min|мин|kb|mb|кб|мб|%))"
-                      r"|(?:between|from|с|между)\s+" + _CLOCK
-                      + r"\s*(?:and|to|till|until|до|и|-|–)\s*(полуночи|midnight)",
+# "from 9am to 11", "с 9 утра до 11", "between 2 and 4pm", "с 6 вечера до полуночи": two clock times
+# (a bare pair only when no unit follows: "с 1 до 5 секунд" is a duration); a half-day word may follow each.
+_HALF_DAY = r"(?:\s*(?:утра|дня|вечера|ночи))?"
+_BETWEEN = re.compile(r"(?:between|from|с|между)\s+(\d{1,2}[:.]\d{2}(?:\s?[ap]m)?|\d{1,2}(?:\s?[ap]m)?|noon|полудня)"
+                      + _HALF_DAY + r"\s*(?:and|to|till|until|до|и|-|–)\s*"
+                      r"(\d{1,2}[:.]\d{2}(?:\s?[ap]m)?|\d{1,2}(?:\s?[ap]m)?|полуночи|midnight|noon|полудня)"
+                      + _HALF_DAY + r"(?![\d:.])(?!\s*(?:ms|мс|s|с|сек|sec|min|мин|kb|mb|кб|мб|%))",
                       re.IGNORECASE)
+_PM_WORDS = ("дня", "вечера")
+
+
+def _hour(clock: str) -> int:
+    return int(re.split(r"[:.\sapm]", clock)[0])
+
+
+def _clock_pair(match: re.Match[str]) -> tuple[str, str]:
+    """The two clock times of a _BETWEEN match, each with the half of the day said after it or, said
+    once, shared ("from 9pm to 11", "between 1 and 3pm")."""
+    clocks = []
+    for group in (1, 2):
+        clock = match.group(group).lower()
+        after = match.string[match.end(group):match.end(group) + 8].lower().lstrip()
+        if clock in ("noon", "полудня"):
+            clock = "12:00"
+        elif after.startswith(_PM_WORDS) and not clock.endswith("m"):
+            clock += "pm"
+        clocks.append(clock)
+    first, second = clocks
+    bare = [not c.endswith("m") and c.replace(":", "").replace(".", "").isdigit() for c in clocks]
+    if bare[1] and first.endswith("pm"):
+        second += "pm"
+    elif bare[0] and second.endswith("pm") and _hour(first) < _hour(second):
+        first += "pm"
+    return first, second
+
+
 _WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
              "понедельник": 0, "вторник": 1, "среду": 2, "среда": 2, "четверг": 3, "пятниц": 4, "суббот": 5,
              "воскресень": 6}
-_WEEKDAY = re.compile(r"\b(since|from|after|on|last|с|со|в|во|прошл\w*|с\s+прошл\w*)?\s*\b(" + "|".join(_WEEKDAYS)
+_WEEKDAY = re.compile(r"\b(since(?:\s+last)?|from(?:\s+last)?|after|on|last|с|со|в|во|прошл\w*|с\s+прошл\w*)?\s*\b("
+                      + "|".join(_WEEKDAYS)
                       + r")\w*", re.IGNORECASE)
 _MORNING = re.compile(r"\b(?:с утра|since (?:this )?morning|this morning|сегодня утром)\b", re.IGNORECASE)
 _SINCE_MIDNIGHT = re.compile(r"\b(?:since|from|after) midnight\b|с полуночи|после полуночи", re.IGNORECASE)
 _SINCE_CLOCK = re.compile(r"(?:since|after|с|после)\s+" + _CLOCK, re.IGNORECASE)
-_SINCE_YESTERDAY = re.compile(r"since yesterday|со вчерашнего дня|со вчера|с вчерашнего", re.IGNORECASE)
+# "since yesterday", "с позавчера": from that day's midnight up to now, not that one day.
+_SINCE_DAY = re.compile(r"\b(?:since|from)\s+(yesterday|the day before yesterday)\b|(?<!\w)(?:с|со)\s+"
+                        r"(вчера|вчерашнего|позавчера|позавчерашнего)(?:\s+дня)?(?!\w)", re.IGNORECASE)
 _DAY = re.compile(r"\b(?:(?:for|on|during|за|в)\s+)?(today|yesterday|the day before yesterday|сегодня|вчера|"
                   r"позавчера|сегодняшн\w*|вчерашн\w*)(?:\s+(?:день|дня))?\b", re.IGNORECASE)
 _ISO_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
@@ -125,6 +159,9 @@ def time_range(text: Masked, now: datetime, default_window: timedelta, understoo
         return TimeRange(start=now - timedelta(minutes=30), end=now)
     for pattern in (_RELATIVE, _SHORT):
         for match in text.finditer(pattern):
+            if pattern is _SHORT and (match.group(2) == "M" or (_COUNTED.search(text.current[:match.start()])
+                                                                and match.group(0)[0].isdigit())):
+                continue  # "more than 1M rows", "over 2M": a count (M is never minutes), not a window
             groups = [g for g in match.groups() if g is not None]
             count_raw, unit = (groups[0], groups[1]) if len(groups) == 2 else (None, groups[0])
             seconds = _count(count_raw) * _unit_seconds(unit)
@@ -146,7 +183,7 @@ def time_range(text: Masked, now: datetime, default_window: timedelta, understoo
         weekday = next(v for k, v in _WEEKDAYS.items() if name.startswith(k))
         back = (now.weekday() - weekday) % 7 or 7
         day = midnight - timedelta(days=back)
-        since_weekday = (match.group(1) or "").lower() in ("since", "from", "after", "с", "со")
+        since_weekday = (match.group(1) or " ").split()[0].lower() in ("since", "from", "after", "с", "со")
         text.take(match)
         if since_weekday:
             understood.append(f"since {day:%A %Y-%m-%d}")
@@ -157,17 +194,18 @@ def time_range(text: Masked, now: datetime, default_window: timedelta, understoo
     for match in text.finditer(_ISO_DATE):
         day = datetime.fromisoformat(match.group(1)).replace(tzinfo=now.tzinfo)
     for match in text.finditer(_BETWEEN):
-        first, second = [g for g in match.groups() if g is not None]
+        first, second = _clock_pair(match)
         start = _at(day, first)
         end = day + timedelta(days=1) if second.lower() in ("полуночи", "midnight") else _at(day, second)
         text.take(match)
         _take_all(text, (_DAY, _ISO_DATE))
         understood.append(f"from {start:%Y-%m-%d %H:%M} to {end:%H:%M} ({now.tzinfo})")
         return TimeRange(start=start, end=end if end > start else end + timedelta(days=1))
-    for match in text.finditer(_SINCE_YESTERDAY):
+    for match in text.finditer(_SINCE_DAY):
         text.take(match)
-        understood.append("since yesterday 00:00")
-        return TimeRange(start=midnight - timedelta(days=1), end=now)
+        start = midnight - timedelta(days=_back(match.group(1) or match.group(2)))
+        understood.append(f"since {start:%Y-%m-%d} 00:00")
+        return TimeRange(start=start, end=now)
     for match in text.finditer(_SINCE_CLOCK):
         start = _at(day, match.group(1))
         text.take(match)

@@ -30,7 +30,7 @@ OUTCOMES_EN = {
     **dict.fromkeys(("cancelled", "canceled", "cancellations"), "cancelled"),
     **dict.fromkeys(("nacked", "nack", "nacks"), "nacked"),  # message queues: acked / nacked
     **dict.fromkeys(("acked", "ack", "acks"), "acked"),
-    **dict.fromkeys(("locked", "refunded", "expired", "skipped", "pending", "aborted"), ""),
+    **dict.fromkeys(("locked", "refunded", "expired", "skipped", "pending", "aborted", "dead"), ""),
 }
 # Russian stems (prefixes) -> the value.
 OUTCOMES_RU = {"отказ": "declined", "отклон": "declined", "одобрен": "approved", "успешн": "success",
@@ -160,3 +160,13 @@ def resource_of(word: str) -> str | None:
         return None
     low = kind.lower()
     return low + ("es" if low.endswith("s") else "s")
+
+
+def event_type_field(vocab: Vocabulary) -> FieldInfo | None:
+    """An event layout's `type` (Normal | Warning): a keyword `type` beside a `reason` (`type`,
+    `kubernetes.event.type`), which "warnings" and "non-normal" mean where there is no level field."""
+    for info in vocab.fields.values():
+        parent = info.name.rpartition(".")[0]
+        if info.type in EXACT and info.parts[-1:] == ["type"] and f"{parent}.reason".lstrip(".") in vocab.fields:
+            return info
+    return None

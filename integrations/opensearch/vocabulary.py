@@ -16,6 +16,7 @@ from functools import lru_cache
 import snowballstemmer
 from pydantic import BaseModel, Field
 
+from integrations.opensearch.field_words import russian_parts
 from integrations.opensearch.mapping import CANDIDATES, DATE, EXACT, NUMERIC
 
 _STEMMERS = {"en": snowballstemmer.stemmer("english"), "ru": snowballstemmer.stemmer("russian")}
@@ -30,32 +31,36 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "pod": (("pod",), ("pod", "под")),
     "namespace": (("namespace", "ns"), ("namespace", "ns", "неймспейс", "нэймспейс", "пространств")),
     "container": (("container",), ("container", "контейнер")),
-    "host": (("host", "hostname", "node", "vhost", "server", "machine", "domain"),
+    "host": (("host", "hostname", "node", "vhost", "server", "machine", "domain", "authority"),  # HTTP/2 :authority
              ("host", "hostnam", "node", "server", "machin", "box", "хост", "нод", "сервер", "узл", "узел", "машин")),
     "service": (("service", "svc", "app", "application", "program", "appname", "component", "workload", "process"),
                 ("servic", "svc", "app", "applic", "program", "daemon", "process", "compon", "сервис", "приложен",
                  "программ", "процесс", "демон", "компонент")),
     "method": (("method", "verb"), ("method", "verb", "метод")),
+    "operation": (("operation", "command"), ("operat", "command", "операц")),
     "path": (("path", "url", "uri", "route", "endpoint"),
              ("path", "url", "uri", "rout", "endpoint", "пут", "урл", "роут", "маршрут", "эндпоинт", "ручк")),
     "agent": (("agent", "useragent", "ua"), ("agent", "useragent", "ua", "browser", "агент", "браузер", "юзер-агент")),
     "status": (("status", "code"), ("status", "code", "статус", "код")),
     "bytes": (("bytes", "size", "length"), ("byte", "size", "payload", "байт", "размер", "объем", "объём", "вес")),
-    "duration": (("duration", "latency", "took", "elapsed", "time", "seconds", "ms"),
+    "duration": (("duration", "latency", "took", "elapsed", "time", "seconds", "ms", "run", "runtime", "execution"),
                  ("durat", "latenc", "took", "time", "длительн", "задержк", "время", "времен", "латентн")),
     "level": (("level", "severity", "loglevel", "priority", "outcome"),
               ("level", "sever", "уровн", "уровен", "серьезн")),
     "message": (("message", "msg", "log"), ("messag", "msg", "text", "сообщен", "текст")),
     "error": (("exception", "error"), ("except", "исключен", "эксепшн")),
-    "ip": (("ip", "clientip"), ("ip", "address", "addr", "client", "адрес", "айпи", "айпишник", "клиент")),
+    "ip": (("ip", "clientip"), ("ip", "address", "addr", "client", "адрес", "айпи", "айп", "айпишник", "клиент")),
     "user": (("user", "username", "login", "customer", "account"),
              ("user", "customer", "account", "пользовател", "юзер", "логин", "клиент", "аккаунт")),
-    "stream": (("stream",), ("stream", "поток")),
+    "stream": (("stream",), ("stream", "поток", "стрим")),
     "reason": (("reason",), ("reason", "причин")),
-    "count": (("count", "retry", "retries", "restarts", "attempt", "attempts"),
+    "count": (("count", "retry", "retries", "restarts", "attempt", "attempts", "tries"),
               ("count", "retri", "retry", "repeat", "повтор", "попыт", "ретра")),
-    "env": (("env", "environment"), ("env", "environ", "окружен", "стенд")),
+    # Spring's active profile (`profile`, `spring.profiles.active`) and a deploy stage are the environment.
+    "env": (("env", "environment", "profile", "profiles", "stage"), ("env", "environ", "profil", "окружен", "стенд",
+                                                                     "профил")),
     "resource": (("resource",), ("resourc", "ресурс")),
+    "facility": (("facility",), ("facil", "фасилит")),  # syslog's
     "money": (("amount", "sum", "total", "price", "cost"),
               ("amount", "sum", "total", "price", "cost", "сумм", "стоимост", "цен")),
     "currency": (("currency",), ("currenc", "валют")),
@@ -72,15 +77,8 @@ ABBREVIATIONS = {"dur": "duration", "sz": "size", "usr": "user", "exc": "excepti
                  "sts": "status", "stat": "status", "lat": "latency", "evt": "event", "ua": "agent",
                  "len": "length", "meth": "method", "svr": "server", "srv": "server",
                  "cust": "customer", "acct": "account", "qty": "quantity", "sev": "severity", "pri": "priority",
-                 "hst": "host", "db": "database", "rc": "code", "gw": "gateway", "ips": "ip", "ids": "id"}
-# Russian nouns (stem prefixes) -> the English field-name part they name ("очередей": queue).
-RU_PARTS = {"очеред": "queue", "задач": "job", "джоб": "job", "клиент": "customer", "шлюз": "gateway",
-            "арендатор": "tenant", "мерчант": "merchant", "валют": "currency",
-            "строк": "rows", "попыт": "attempts", "причин": "reason", "компонент": "component",
-            "апстрим": "upstream", "реферер": "referrer", "реферал": "referrer", "фасилит": "facility",
-            "тенант": "tenant", "топик": "topic", "партиц": "partition", "лаг": "lag", "тело": "body",
-            "ресурс": "resource", "гейтве": "gateway", "объект": "object", "хендлер": "handler",
-            "обработчик": "handler", "маршрут": "route", "роут": "route"}
+                 "hst": "host", "db": "database", "rc": "code", "gw": "gateway", "ips": "ip", "ids": "id",
+                 "cls": "class", "op": "operation", "opr": "operation", "dc": "datacenter", "ver": "version"}
 # Kinds whose fields must be numbers (a range or a sort needs them).
 NUMERIC_KINDS = {"bytes", "duration", "count", "money"}
 # Words too common to name a field on their own ("show logs", "the time", "type of"); they still
@@ -92,12 +90,19 @@ WEAK = {"log", "time", "name", "type", "code", "id", "kind", "source", "object",
 @lru_cache(maxsize=65536)
 def weak(word_stem: str) -> bool:
     """A word too common to name a field alone, in any form ("responses", "requests", "логов")."""
-    return word_stem in WEAK or word_stem in _WEAK_STEMS
+    # A Russian word is as common as the English part it names ("реквест": request; not "реквестер": requester).
+    return word_stem in WEAK or word_stem in _WEAK_STEMS or any(p in WEAK for p in _english_parts(word_stem))
+
+
+# A question may abbreviate too ("usr bob", "lat > 2s", "dur over 1s"): the same word either way. Not the
+# level "err" (a value, not a field) nor the units.
+_EXPANDED = {short: full for short, full in ABBREVIATIONS.items() if short not in ("err", "sec", "secs", "ex")}
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     word = word.lower().replace("ё", "е")
+    word = _EXPANDED.get(word, word)
     language = "ru" if _CYRILLIC.search(word) else "en"
     return str(_STEMMERS[language].stemWord(word))
 
@@ -127,7 +132,8 @@ class Vocabulary(BaseModel):
         """The fields of `kind`, in the order common layouts prefer (mapping.CANDIDATES), then by name."""
         found = [f for f in self.fields.values() if f.kind == kind]
         order = {name: i for i, name in enumerate(CANDIDATES.get(kind, ()))}
-        return sorted(found, key=lambda f: (order.get(f.name, len(order)), len(f.parts), not _identity(f), f.name))
+        return sorted(found, key=lambda f: (order.get(f.name, len(order)), _specific(f, kind), len(f.parts),
+                                            not is_identity(f), f.name))
 
     def first(self, kind: str) -> FieldInfo | None:
         found = self.of_kind(kind)
@@ -135,45 +141,52 @@ class Vocabulary(BaseModel):
 
     def names(self, words: list[str]) -> tuple[FieldInfo, float] | None:
         """The field a run of question words names, with its score, or None."""
+        words = [spelled(w) for w in words]
         words = [part for w in words for part in (w.split("-") if w.replace("-", "").isalpha() else [w]) if part]
         stems = [stem(w) for w in words]
-        best: tuple[float, int, bool, FieldInfo] | None = None
+        best: tuple[float, int, int, bool, FieldInfo] | None = None
         for info in self.fields.values():
             score = _score(stems, [w.lower() for w in words], info)
             if score <= 0:
                 continue
-            rank = (score, -len(info.parts), _identity(info), info)
-            if best is None or rank[:3] > best[:3]:
+            # On a tie the generic measure wins ("по времени": query_time_ms, not lock_wait_ms).
+            rank = (score, -_specific(info, info.kind or ""), -len(info.parts), is_identity(info), info)
+            if best is None or rank[:4] > best[:4]:
                 best = rank
-        return (best[3], best[0]) if best else None
+        return (best[4], best[0]) if best else None
 
     def is_field_word(self, word: str) -> bool:
         """Whether this one word names a field (or a kind the index has) by itself."""
+        word = spelled(word)
         low, word_stem = word.lower(), stem(word)
-        if low in self.fields or word in self.fields:
-            return True
+        if low in self.fields or word in self.fields or (low.endswith("s") and low[:-1] in self.fields):
+            return True  # "requesters": a field's whole name, even where its stem is too common ("request")
         if not word.replace("-", "").isalpha():  # "node-12", "app-5": values, not field names
             return False
-        if "-" in word:  # "юзер-агентом", "компонентам-источникам": the first word leads
-            first = word.split("-")[0]
-            return self.is_field_word(first) or any(_kind_match(word_stem, f) for f in self.fields.values())
+        if "-" in word:  # "юзер-агентом", "компонентам-источникам": the first word leads; "x-request-id": all
+            first, parts = word.split("-")[0], [p for p in word.split("-") if len(p) > 1]
+            return self.is_field_word(first) or any(_kind_match(word_stem, f) for f in self.fields.values()) or (
+                len(parts) >= 2 and all(self.is_part_word(p) for p in parts))
         if weak(word_stem) or low in WEAK:
             return False
         return any(_part_match(word_stem, info) or _kind_match(word_stem, info) for info in self.fields.values())
 
     def is_kind_word(self, word: str, info: FieldInfo) -> bool:
+        word = spelled(word)
         if "-" in word:
             return any(self.is_kind_word(part, info) for part in word.split("-") if part)
         return _kind_match(stem(word), info)
 
     def names_part(self, word: str, info: FieldInfo) -> bool:
         """Whether `word` is one of `info`'s name parts, in any language ("мерчантов": merchant_id)."""
+        word = spelled(word)
         if "-" in word and word.lower() != info.name.lower():
             return any(self.names_part(part, info) for part in word.split("-") if part)
         return word.lower() == info.name.lower() or _part_match(stem(word), info)
 
     def is_part_word(self, word: str) -> bool:
         """Whether the word is one of the name parts of some field (weak words included)."""
+        word = spelled(word)
         if word in self.fields:
             return True
         if not word.replace("-", "").isalpha():
@@ -188,12 +201,41 @@ _LATIN = dict(zip("абвгдезийклмнопрстуфхцыэ", "abvgdezii
     "ж": "zh", "ч": "ch", "ш": "sh", "щ": "sch", "ю": "yu", "я": "ya", "ь": "", "ъ": "", "ё": "e"}
 
 
+def near(word: str, other: str) -> bool:
+    """One typo apart: a swap of two neighbours, one letter changed, added or dropped ("erorrs")."""
+    if word == other or abs(len(word) - len(other)) > 1:
+        return word == other
+    if len(word) == len(other):
+        diff = [i for i, (a, b) in enumerate(zip(word, other, strict=True)) if a != b]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and word[diff[0]] == other[diff[1]]
+                                  and word[diff[1]] == other[diff[0]])
+    short, long_ = sorted((word, other), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+@lru_cache(maxsize=65536)
+def spelled(word: str) -> str:
+    """A long field word with one typo spelled right ("namepsace", "контейнре", "неймпейсам"), its ending
+    kept; any other word as it is. Only synonyms of 7 letters or more: a short one is too near others."""
+    low = word.lower()
+    if len(low) < 6 or not low.isalpha() or any(low.startswith(syn) for syn in _LONG_WORDS):
+        return word
+    for syn in _LONG_WORDS:
+        if low[:2] != syn[:2]:
+            continue
+        for cut in (len(syn) - 1, len(syn), len(syn) + 1):
+            if cut <= len(low) <= cut + 4 and near(low[:cut], syn):
+                return syn + low[cut:]
+    return word
+
+
 @lru_cache(maxsize=65536)
 def latin(word: str) -> str:
     """Cyrillic spelled in Latin letters ("мерчант" -> "merchant", "регион" -> "region")."""
     return "".join(_LATIN.get(ch, ch) for ch in word)
 
 
+@lru_cache(maxsize=65536)
 def _forms(word_stem: str) -> tuple[str, ...]:
     if _CYRILLIC.search(word_stem):
         spelled = latin(word_stem)  # "топик" -> topik, topic; "клиент" -> klient, client; "воркер" -> worker
@@ -208,7 +250,17 @@ def _forms(word_stem: str) -> tuple[str, ...]:
 
 # A server's view of traffic: what it answers goes out, what it is sent comes in (bytes_in, bytes_out).
 DIRECTIONS = {"respons": "out", "ответ": "out", "sent": "out", "download": "out", "request": "in", "запрос": "in",
-              "upload": "in", "receiv": "in"}
+              "upload": "in", "receiv": "in", "incoming": "in", "входящ": "in", "outgoing": "out", "исходящ": "out"}
+
+
+# Name parts that say a measure's direction: `bytes_sent` goes out as `bytes_out` does.
+DIRECTION_PARTS = {"out": {"out", "sent", "egress", "outgoing", "outbound", "tx"},
+                   "in": {"in", "received", "ingress", "incoming", "inbound", "rx"}}
+
+
+def directed(info: FieldInfo, direction: str | None) -> bool:
+    """Whether the measure's name says `direction` ("out": `bytes_out`, `bytes_sent`)."""
+    return direction is not None and bool(DIRECTION_PARTS.get(direction, set()) & set(info.parts))
 
 
 def direction_of(word: str) -> str | None:
@@ -224,7 +276,13 @@ def is_measure(info: FieldInfo) -> bool:
         set(info.parts) & {"id", "code", "port", "pid", "uid", "gid", "number", "version", "partition"})
 
 
-def _identity(info: FieldInfo) -> bool:
+def _specific(info: FieldInfo, kind: str) -> int:
+    """How many name parts say more than the kind: `query_time_ms` 1 (query), `lock_wait_ms` 2. Of several
+    measures, the one a question did not single out is the generic one ("дольше 5 сек": the query's time)."""
+    return sum(p not in KINDS[kind][0] for p in info.parts) if kind in KINDS else 0
+
+
+def is_identity(info: FieldInfo) -> bool:
     """A field that names one thing ("user.username", "host.name"), not a set of them ("user.groups")."""
     return bool(info.parts) and info.parts[-1] in ("name", "username", "id", "login", "hostname")
 
@@ -235,22 +293,34 @@ def _part_match(word_stem: str, info: FieldInfo) -> bool:
     for form in _forms(word_stem):
         if form in info.stems or form in info.own or (len(form) >= 4 and any(s.startswith(form) for s in info.stems)):
             return True
-        english = next((part for prefix, part in _RU_PART_STEMS.items() if form.startswith(prefix)), None)
-        if english is not None and stem(english) in info.stems:
-            return True
+        for english in _english_stems(form):  # "очереди": queue, also `queuedSec` (stem "queu")
+            if any(s == english or (len(s) >= 4 and english.startswith(s)) for s in info.stems):
+                return True
     return False
+
+
+@lru_cache(maxsize=65536)
+def _english_parts(form: str) -> tuple[str, ...]:
+    """The English name parts a Russian form names ("очередей": queue; "задач": job, task)."""
+    return next((parts for key, parts in _RU_PART_STEMS.items()
+                 if form == key or (len(key) >= 4 and form.startswith(key))), ())
+
+
+@lru_cache(maxsize=65536)
+def _english_stems(form: str) -> tuple[str, ...]:
+    return tuple(stem(part) for part in _english_parts(form))
 
 
 def _kind_match(word_stem: str, info: FieldInfo) -> bool:
     if info.kind is None:
         return False
     return any(form.startswith(syn) and len(form) <= len(syn) + 3 if len(syn) >= 4 else form == syn
-               for syn in KINDS[info.kind][1] for form in _forms(word_stem))
+               for syn in _KIND_SYNONYMS[info.kind] for form in _forms(word_stem))
 
 
 def _score(stems: list[str], words: list[str], info: FieldInfo) -> float:
-    if "_".join(words) == info.name.lower() or ".".join(words) == info.name.lower():
-        return 10.0
+    if info.name.lower() in ("_".join(words), ".".join(words), "".join(words).removesuffix("s")):
+        return 10.0  # its whole name, plural too ("requesters")
     direct = sum(_part_match(s, info) for s in stems)
     kind = sum(_kind_match(s, info) for s in stems if not _part_match(s, info))
     if direct + kind == 0 or (all(weak(s) for s in stems) and direct < 2):  # "request time": two parts
@@ -268,6 +338,8 @@ def _kind_of(name: str, field_type: str, parts: list[str]) -> str | None:
         return "ip"
     if field_type in TEXTUAL and any(p in ("message", "msg", "log") for p in parts):
         return "message"
+    if parts == ["class"] and field_type in EXACT:  # a layout's bare `class`/`cls`: the exception's class
+        return "error"
     # The last parts say most ("kubernetes.pod_name": pod; "source.ip": ip); "name"/"id" say little.
     for part in reversed([p for p in parts if p not in ("name", "id", "keyword", "original")] or parts):
         for kind, (field_parts, _) in KINDS.items():
@@ -285,9 +357,17 @@ def _kind_of(name: str, field_type: str, parts: list[str]) -> str | None:
 
 
 _WEAK_STEMS = {stem(w) for w in WEAK}
+# Russian words for name parts (field_words.yaml) by stem, longest first: "очередям" -> queue.
+_RU_PART_STEMS: dict[str, tuple[str, ...]] = {}
+for _word, _parts in russian_parts().items():
+    _RU_PART_STEMS[stem(_word)] = tuple(dict.fromkeys((*_RU_PART_STEMS.get(stem(_word), ()), *_parts)))
+_RU_PART_STEMS = dict(sorted(_RU_PART_STEMS.items(), key=lambda item: -len(item[0])))
+_LONG_WORDS = tuple(sorted({w for _, words in KINDS.values() for w in words if len(w) >= 7 and w.isalpha()}
+                           | {w for w in _RU_PART_STEMS if len(w) >= 7}))
+# A synonym as written and as stemmed ("namespace" stems to "namespac", which must name `ns` too).
+_KIND_SYNONYMS = {kind: tuple(dict.fromkeys(s for syn in words for s in (syn, stem(syn)) if len(s) >= 2))
+                  for kind, (_, words) in KINDS.items()}
 _KIND_WORDS = {stem(w) for w in ("type", "types", "тип", "типам", "типы", "типов", "kind")}
-# Stemmed too ("апстрим" stems to "апстр"), unless that leaves a stem short enough to catch other words.
-_RU_PART_STEMS = {(stem(prefix) if len(stem(prefix)) >= 4 else prefix): part for prefix, part in RU_PARTS.items()}
 
 
 @lru_cache(maxsize=256)

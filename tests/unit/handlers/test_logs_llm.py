@@ -104,3 +104,43 @@ def test_valid_clauses_are_all_kept_and_invalid_ones_never(question: str, mappin
         refused, _ = ask(question, mapping, answer(*clauses, bad))
         assert not refused.used_llm and "no.such.field" not in json.dumps(refused.dsl)
         assert refused.llm_note.startswith("LLM answer rejected:")
+
+
+def test_an_identifier_matched_as_text_is_asked_about_and_the_llm_placement_wins() -> None:
+    question = "5xx for partner-acme-7 today"  # no field is named for the identifier: the rules guess the message
+    result, llm = ask(question, "nginx", answer(
+        clause("service.name", value="partner-acme-7", words="partner-acme-7")))
+    assert llm.calls == 1 and result.used_llm
+    text = json.dumps(result.dsl["query"])
+    assert '{"term": {"service.name": "partner-acme-7"}}' in text and "match_phrase" not in text
+    assert not any("matched as text" in line for line in result.understood)
+
+
+def test_an_identifier_the_llm_leaves_alone_stays_matched_as_text() -> None:
+    result, llm = ask("5xx for partner-acme-7 today", "nginx", answer(
+        clause("http.response.status_code", "range", gte="500", lte="599", words="5xx")))
+    assert llm.calls == 1
+    assert {"match_phrase": {"message": "partner-acme-7"}} in result.dsl["query"]["bool"]["filter"]
+    assert any("matched as text" in line for line in result.understood)
+
+
+JOBS = {"time": "date", "durMs": "long", "waitMs": "long", "queueName": "keyword", "msg": "text"}
+
+
+def _jobs(question: str, llm_answer: str) -> Any:
+    llm = CannedLLM(llm_answer)
+    return translate(question, JOBS, OpenSearchSettings(), index="jobs-*", now=NOW, llm=cast(Any, llm)), llm
+
+
+def test_a_threshold_on_the_generic_of_several_measures_is_a_guess_the_llm_may_move() -> None:
+    question = "jobs stuck more than 30s before they started"  # which of the two measures: not named
+    result, llm = _jobs(question, answer(clause("waitMs", "range", gt="30000", words="more than 30s")))
+    assert llm.calls == 1 and result.used_llm
+    text = json.dumps(result.dsl["query"])
+    assert '"waitMs": {"gt": 30000}' in text and "durMs" not in text
+    assert not any(line.startswith("durMs") for line in result.understood)
+
+
+def test_a_guessed_measure_stays_where_the_llm_does_not_place_its_value() -> None:
+    result, _ = _jobs("jobs stuck more than 30s before they started", answer(clause("msg", "match", value="stuck")))
+    assert '"durMs": {"gt": 30000}' in json.dumps(result.dsl["query"])
