@@ -1,8 +1,11 @@
 """/ask, `opsbot ask` and question mentions: answers from the knowledge base, always with citations.
 
-Retrieval is hybrid (knowledge.retrieval). Whether anything relevant was found is decided by the
-best section's similarity to the question: the cosine of their embeddings, or for Russian (which
-MiniLM does not cover) the share of the question's terms the section contains. Below
+Retrieval is hybrid (knowledge.retrieval); a Russian question is read into English words first
+(knowledge.query_terms), and the documents found are ranked by what they are about as well
+(knowledge.doc_rank). Whether anything relevant was found is decided by the best section's
+similarity to the question: the cosine of their embeddings, or the share of the question's words
+the document's profile, "What it means" included (for Russian also the section), contains, whichever
+is higher; numbers, ids, host names and filler words count there only where found. Below
 `knowledge.ask_min_similarity` the answer says so and lists the nearest documents instead of
 inventing one. Without an LLM the answer is the best matching sections, quoted briefly.
 With an LLM (handlers.llm.ask_answer) one call writes the answer from those sections, in the language of
@@ -31,9 +34,11 @@ from core.models import Citation, Unavailable
 from handlers.ask_actions import action_sections, asks_for_action, context_heading, lead, topic_words
 from handlers.enrichers.knowledge import KnowledgeLinkNeeds
 from integrations.llm.config import LLMSettings
+from knowledge.doc_rank import meanings, profile_coverage, rank_documents, section_coverage, vocabulary
 from knowledge.links import with_link
+from knowledge.query_terms import english_reading, sparse_text, spelled, weighted_groups, word_groups
 from knowledge.retrieval import SearchResult
-from knowledge.sparse import is_russian, tokenize
+from knowledge.sparse import is_russian, query_vector
 
 if TYPE_CHECKING:
     from integrations.llm.client import LLMClient
@@ -43,7 +48,8 @@ CACHE_PREFIX = "opsbot:ask:"
 EXCERPT_CHARS = 300
 SECTION_SHARE = 0.8  # once an answer is found, sections this close to the threshold join it
 CHECKED = 3  # sections whose relevance decides whether anything was found
-RUSSIAN_POOL = 3  # a Russian question looks at this many times k sections
+POOL = 3  # documents ranked by subject: this many times k
+RUSSIAN_SECTION_WEIGHT = 1.0  # a Russian question's words found in the section count beside the ranks
 
 USAGE = "`/ask QUESTION` answers from the runbooks, post-mortems and docs in the knowledge base, with citations."
 
@@ -79,12 +85,6 @@ class AskResult(BaseModel):
     relevance: float = 0.0
     cached: bool = False
     llm_note: str = Field("", description="the model that wrote the answer, or why none did")
-
-
-def term_coverage(question: str, text: str) -> float:
-    """Share of the question's (stemmed, stop-word-free) terms that the text contains."""
-    asked = set(tokenize(question))
-    return len(asked & set(tokenize(text))) / len(asked) if asked else 0.0
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -142,16 +142,22 @@ class AskAnswerCache:
             log.warning("answer cache unavailable: %s", exc)
 
 
-def relevance(question: str, results: list[SearchResult]) -> list[float]:
-    """How well each section matches the question (0..1). Where the model understands the language,
-    the cosine of the question's and the section's embeddings (heading path included, as indexed:
-    the search already computed it); for Russian (MiniLM is English-only) the share of the question's
-    topic terms (without "что делать" and the like) the section or its document's Russian title and
-    synonyms contain."""
-    if is_russian(question):
-        topic = topic_words(question) or question
-        return [term_coverage(topic, f"{r.title}\n{r.section}\n{r.text}\n{r.terms}") for r in results]
-    return [r.similarity for r in results]
+def relevance(question: str, results: list[SearchResult], groups: list[frozenset[str]] | None = None,
+              about: list[str] | None = None) -> list[float]:
+    """How well each section matches the question (0..1): the cosine of the question's and the
+    section's embeddings (heading path included, as indexed: the search already computed it; for
+    Russian, which MiniLM does not read, of the question's English reading), or, when higher, the
+    share of the question's topic words (without "how do I", "что делать" and the like) that its
+    document's profile (title, file name, alerts, codes, Russian title, synonyms) contains, so a
+    runbook whose title names the subject counts even where the model does not know the word
+    ("HPA"). For Russian the section's own text counts too, in either language. `groups`: the
+    terms of the words to cover when already read (typos corrected, context clauses left out);
+    `about`: per result, its document's "What it means" text, part of the profile. Numbers, ids and
+    host names count only where they are found (knowledge.doc_rank.coverage)."""
+    groups = groups if groups is not None else word_groups(topic_words(question) or question)
+    covered = section_coverage if is_russian(question) else profile_coverage
+    return [max(r.similarity, covered(groups, r, text))
+            for r, text in zip(results, about or [""] * len(results), strict=True)]
 
 
 def _citations(results: list[SearchResult]) -> list[AskCitation]:
@@ -183,19 +189,27 @@ def compose_action(question: str, action: list[SearchResult], context: list[Sear
 def find_sections(question: str, settings: AskNeeds, k: int,
                   doc_types: list[str] | None = None) -> tuple[list[SearchResult], bool, float]:
     """The sections that answer the question (or, when none does, the nearest ones), whether any
-    does, and the best relevance. Raises KnowledgeError when there is no index."""
+    does, and the best relevance. Of a pool of documents, the ones whose subject the question names
+    come first (knowledge.doc_rank). Raises KnowledgeError when there is no index."""
     from knowledge.service import get_retriever
 
     retriever = get_retriever(settings)
-    if is_russian(question):
-        # MiniLM reads no Russian, so the dense half of the hybrid ranking is noise here: of a wider
-        # pool, the sections sharing most of the question's terms (synonyms included) come first.
-        pool = retriever.search(question, k * RUSSIAN_POOL, doc_types=doc_types)
-        coverage = relevance(question, pool)
-        results = [r for _, r in sorted(zip(coverage, pool, strict=True), key=lambda pair: -pair[0])][:k]
-    else:
-        results = retriever.search(question, k, doc_types=doc_types)
-    scores = relevance(question, results[:CHECKED])
+    # MiniLM reads no Russian: a Russian question is embedded as its English reading, and its sparse
+    # query carries the English words and transliterations of its Russian ones (knowledge.query_terms).
+    russian = is_russian(question)
+    dense_text = (english_reading(question) or question) if russian else question
+    vectors = (retriever.embedder.embed([dense_text])[0], query_vector(sparse_text(question)))
+    pool = retriever.search(question, k * POOL, doc_types=doc_types, vectors=vectors)
+    # a misspelt word ("wirte") is read as the one word of the pool's documents it is a near miss of,
+    # a Russian loanword ("графана") as the word of theirs its transliteration starts
+    known = vocabulary(pool)
+    weighted = weighted_groups(spelled(topic_words(question) or question, known), known)
+    groups, weights = [g for g, _ in weighted], [w for _, w in weighted]
+    about = dict(zip([(r.root, r.source) for r in pool], meanings(retriever, pool, vectors), strict=True))
+    results = rank_documents(groups, pool, section_weight=RUSSIAN_SECTION_WEIGHT if russian else 0.0,
+                             weights=weights, about=[about[r.root, r.source] for r in pool])[:k]
+    symptom = [g for g, w in weighted if w == 1.0] or groups  # whether it is found: the symptom, not its context
+    scores = relevance(question, results[:CHECKED], symptom, [about[r.root, r.source] for r in results[:CHECKED]])
     best = max(scores, default=0.0)
     found = best >= settings.knowledge.ask_min_similarity
     if found:  # answer from the sections that fit, not from everything retrieval ranked

@@ -1,8 +1,9 @@
 """Action-first answers: for "how do I … / what should I check / что делать" questions, what to do comes first.
 
-Whether a question asks for action is read from its wording (English and Russian phrases of asking
-how to debug, check, fix); which sections say what to do is read from the best document's headings
-(first checks, diagnosis, troubleshooting; then mitigation, fixes, remediation). Those sections are
+Whether a question asks for action is read from its grammar (an interrogative with the reader as
+subject or followed by an infinitive, "why", verbs of repair and diagnosis; English and Russian);
+which sections say what to do is read from the best document's headings (first checks, diagnosis,
+troubleshooting; then mitigation, fixes, remediation). Those sections are
 quoted first, lines and commands as written, then the other sections as context. A Russian question
 gets Russian framing; the quoted text and its commands stay as they are.
 """
@@ -17,28 +18,55 @@ from knowledge.sparse import is_russian
 
 QUOTE_CHARS = 1500  # a first-checks section is a handful of commands: quote it whole
 MAX_ACTION_SECTIONS = 2
-_ASKS_ACTION = re.compile(
-    r"\bhow\s+(do|can|should|would|to)\b|\bwhat\s+(should|do|can|must)\s+(i|we)\s+(check|do|look|run)\b"
-    r"|\bwhat\s+to\s+(check|do|look\s+at|run)\b|\bwhere\s+(do|should|can)\s+(i|we)\s+(start|look|begin)\b"
-    r"|\b(debug|troubleshoot|diagnos|investigat|fix|mitigat|remediat|repair|resolv|recover)\w*"
-    r"|\bкак\b|\bчто\s+(делать|проверить|проверять|смотреть|посмотреть|сделать)\b|\bс\s+чего\s+начать\b"
-    r"|\bкуда\s+смотреть\b|\b(почин|исправ|отлад|диагност|разобрать|устран)\w*",
+ALL_SECTIONS = 64  # action sections are looked for among all of the document's sections
+# English: an interrogative whose subject is the reader ("how do I", "what should we", "where can
+# one") or that asks how to ("what to", "how to"), with the verb and its particle; "why"; verbs of
+# repair and diagnosis anywhere. Russian: an interrogative followed (within a few words) by an
+# infinitive ("что делать", "куда смотреть", "как его поднять", "с чего начать"); "почему",
+# "из-за чего"; verbs of repair and diagnosis, and requests for advice ("подскажите").
+_PARTICLE = r"(?:\s+(?:out|at|for|into|up|on|with|first))?"
+_EN = (r"\b(?:how|what|where|which)\s+(?:do|does|did|should|shall|can|could|must|would|will|might)\s+"
+       r"(?:i|we|you|one)\s+\w+" + _PARTICLE
+       + r"|\b(?:how|what|where)\s+to\s+\w+" + _PARTICLE + r"|\bwhy\b|\bwhat(?:'s|\s+is)\s+wrong\b"
+       r"|\b(?:debug|troubleshoot|diagnos|investigat|fix|mitigat|remediat|repair|resolv|recover)\w*"
+       r"|\b(?:figure|find|track)\s+(?:out|down)\b|\b(?:first|next)\s+(?:steps?|things?\s+to)\b")
+# An infinitive: -ть/-ться (not a noun in -ость/-есть, nor one of the common nouns in -ть), -йти/-сти, -чь.
+_INFINITIVE = (r"(?!(?:память|сеть|часть|путь|треть|власть|смерть|нить|очередь)\b)"
+               r"\w+(?:(?<!ос)(?<!ес)ть(?:ся)?|йти|(?<!о)сти|чь(?:ся)?)\b")
+_RU = (r"\b(?:как|что|чего|куда|где|чем|каким\s+образом)\b(?:\s+\w+){0,3}?\s+" + _INFINITIVE
+       + r"|\b(?:почему|отчего)\b|\bиз-за\s+чего\b|\bв\s+ч[её]м\s+(?:причина|дело|проблема)\b"
+       r"|\b(?:почин|исправ|отлад|диагност|устран|разобрат|разбират|траблшут|дебаж|дебаг|подскаж|посоветуй"
+       r"|помоги)\w*")
+_ASKS_ACTION = re.compile(f"{_EN}|{_RU}", re.IGNORECASE)
+
+
+def asks_for_action(question: str) -> bool:
+    """Whether the question asks what to do or check (read from its grammar, in English or Russian)."""
+    return _ASKS_ACTION.search(question) is not None
+
+
+# What the asking itself is made of: interrogatives, "do I", and the verbs of looking and checking
+# (a content verb stays: "how do I restart an OSD" is about restarting).
+_ASKING_WORDS = re.compile(
+    r"\b(?:how|what|where|which|why|when)\b|\b(?:do|does|did|should|shall|can|could|must|would|will|might)\s+"
+    r"(?:i|we|you|one)\b|\b(?:check|look(?:\s+at)?|start|begin|debug\w*|troubleshoot\w*|diagnos\w*|investigat\w*"
+    r"|fix|figure\s+out|find(?:\s+out)?|track\s+down|tell|see|do|first|next\s+steps?|things?\s+to)\b"
+    r"|\bwhat(?:'s|s|\s+is)(?:\s+wrong)?\b"
+    r"|\b(?:как|что|чего|куда|где|чем|почему|отчего|из-за|делать|сделать|проверить|проверять|смотреть|посмотреть"
+    r"|понять|начать|искать|найти|выяснить|узнать|разобраться|чинить|починить|исправить|диагностировать|поступить"
+    r"|подскаж\w*|помоги\w*|посоветуй\w*|мне|нам)\b|\bв\s+первую\s+очередь\b",
     re.IGNORECASE,
 )
 
 
-def asks_for_action(question: str) -> bool:
-    return _ASKS_ACTION.search(question) is not None
-
-
 def topic_words(question: str) -> str:
-    """The question without its asking-for-action phrase (what the relevance check should match)."""
-    return " ".join(_ASKS_ACTION.sub(" ", question).split())
+    """The question without its asking-for-action words (what the relevance check should match)."""
+    return " ".join(_ASKING_WORDS.sub(" ", question).split())
 
 
 def action_sections(retriever: Retriever, best: SearchResult, question: str) -> list[SearchResult]:
     """The best document's what-to-check section first, then its what-to-change one (the best match of each)."""
-    sections = retriever.sections_of(best, question)
+    sections = retriever.sections_of(best, question, ALL_SECTIONS)
     picked = [next((s for s in sections if section_kind(s.section) == kind), None) for kind in ("check", "fix")]
     return [s for s in picked if s is not None][:MAX_ACTION_SECTIONS]
 

@@ -111,13 +111,24 @@ def _result(hit: Hit, match: Match, dense: list[float] | None) -> SearchResult:
     )
 
 
+def in_order(hits: list[Hit], dense: list[float] | None) -> list[Hit]:
+    """Hits best first, ties of the fused (RRF) score, which the store returns in no fixed order,
+    broken by the cosine to the query, then source, section and chunk: the same query, the same order."""
+    def key(hit: Hit) -> tuple[float, float, str, str, int]:
+        similarity = cosine(dense, hit.dense) if dense and hit.dense and len(dense) == len(hit.dense) else 0.0
+        p = hit.payload
+        return (-hit.score, -similarity, str(p.get("source", "")), str(p.get("section", "")),
+                int(p.get("index", 0)))
+    return sorted(hits, key=key)
+
+
 def _best_per_document(
     hits: list[Hit], k: int, match: Match, seen: set[tuple[str, str]], *,
     dense: list[float] | None = None, floor: Floor = NO_FLOOR,
 ) -> list[SearchResult]:
     """One result per document (its best-ranked chunk), at most `k`, none below `floor`."""
     results: list[SearchResult] = []
-    for hit in hits:
+    for hit in in_order(hits, dense):
         key = (str(hit.payload.get("root")), str(hit.payload.get("source")))
         if key in seen:
             continue
@@ -169,9 +180,11 @@ class Retriever:
         return self.embedder.embed([text])[0], query_vector(text)
 
     def search(
-        self, query: str, k: int = 5, *, doc_types: list[str] | None = None, services: list[str] | None = None
+        self, query: str, k: int = 5, *, doc_types: list[str] | None = None, services: list[str] | None = None,
+        vectors: tuple[list[float], SparseVector] | None = None,
     ) -> list[SearchResult]:
-        dense, sparse = self.vectors(query)
+        """Hybrid search for `query` (or for `vectors` already built from it), best chunk per document."""
+        dense, sparse = vectors or self.vectors(query)
         flt = SearchFilter(doc_types=doc_types or [], services=services or [])
         return _best_per_document(self.store.search(dense, sparse, k * OVERFETCH, flt), k, "hybrid", set(),
                                   dense=dense)
@@ -185,7 +198,7 @@ class Retriever:
         flt = SearchFilter(roots=[result.root], sources=[result.source])
         best: dict[str, Hit] = {}
         chunks: dict[str, dict[int, str]] = {}
-        for hit in self.store.search(dense, sparse, k * OVERFETCH * 2, flt):
+        for hit in in_order(self.store.search(dense, sparse, k * OVERFETCH * 2, flt), dense):
             section = str(hit.payload.get("section", ""))
             best.setdefault(section, hit)
             chunks.setdefault(section, {})[int(hit.payload.get("index", 0))] = str(hit.payload.get("text", ""))

@@ -1,0 +1,51 @@
+"""A question's context clauses count less than its symptom; a misspelt word is read as the word it misses."""
+
+from __future__ import annotations
+
+from knowledge.doc_rank import rank_documents, vocabulary
+from knowledge.query_terms import CONTEXT_WEIGHT, clauses, near_miss, spelled, weighted_groups
+from knowledge.retrieval import SearchResult
+
+
+def _weights(question: str) -> dict[str, float]:
+    return {clause.strip(): weight for clause, weight in clauses(question)}
+
+
+def test_subordinate_and_reassuring_clauses_are_context() -> None:
+    assert _weights("pods sit in Pending after we scaled up") == {"pods sit in Pending": 1.0,
+                                                                   "after we scaled up": CONTEXT_WEIGHT}
+    assert _weights("killed for memory though the node has memory free")["though the node has memory free"] \
+        == CONTEXT_WEIGHT
+    assert _weights("p99 is high but memory looks fine") == {"p99 is high": 1.0, "memory looks fine": CONTEXT_WEIGHT}
+    assert _weights("под падает после выкатки")["после выкатки"] == CONTEXT_WEIGHT
+
+
+def test_before_but_is_what_works_when_the_complaint_follows() -> None:
+    assert _weights("alerts fire in the UI but nothing reaches the pager") == {
+        "alerts fire in the UI": CONTEXT_WEIGHT, "nothing reaches the pager": 1.0}
+    assert all(w == 1.0 for _, w in clauses("what should I check when a node goes NotReady?"))
+
+
+def test_context_words_weigh_less_in_the_document_ranking() -> None:
+    def doc(source: str, title: str) -> SearchResult:
+        return SearchResult(source=source, title=title, section="", score=0.03, text="", doc_type="runbook")
+
+    scaling, pending = doc("hpa.md", "autoscaler cannot scale"), doc("workload.md", "pods pending")
+    question = "pods pending after we scaled the autoscaler"
+    weighted = weighted_groups(question)
+    groups, weights = [g for g, _ in weighted], [w for _, w in weighted]
+    assert rank_documents(groups, [scaling, pending], weights=weights)[0].source == "workload.md"
+
+
+def test_a_near_miss_is_one_edit_or_one_swap() -> None:
+    assert near_miss("wirte", "write") and near_miss("debgu", "debug") and near_miss("scrap", "scrape")
+    assert not near_miss("write", "write") and not near_miss("abcde", "edcba")
+
+
+def test_an_unknown_word_is_spelt_as_the_one_known_word_it_misses() -> None:
+    known = vocabulary([SearchResult(source="prometheus.md", title="Prometheus remote write", section="",
+                                     score=0.0, text="Remote write falls behind.", doc_type="runbook")])
+    assert spelled("remote wirte falling behind", known) == "remote write falling behind"
+    assert spelled("remote writes", known) == "remote writes"  # known by its stem
+    assert spelled("wrte", known) == "wrte"  # too short to guess
+    assert spelled("thanos", known) == "thanos"  # no near word: as written
