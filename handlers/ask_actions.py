@@ -21,13 +21,15 @@ MAX_ACTION_SECTIONS = 2
 ALL_SECTIONS = 64  # action sections are looked for among all of the document's sections
 # English: an interrogative whose subject is the reader ("how do I", "what should we", "where can
 # one") or that asks how to ("what to", "how to"), with the verb and its particle; "why"; verbs of
-# repair and diagnosis anywhere. Russian: an interrogative followed (within a few words) by an
-# infinitive ("что делать", "куда смотреть", "как его поднять", "с чего начать"); "почему",
-# "из-за чего"; verbs of repair and diagnosis, and requests for advice ("подскажите").
+# repair and diagnosis anywhere; "what now / what next", "what's going on" (a diagnosis, like "why").
+# Russian: an interrogative followed (within a few words) by an infinitive ("что делать", "куда
+# смотреть", "как его поднять", "с чего начать"); "почему", "из-за чего", "что теперь / дальше /
+# происходит"; verbs of repair and diagnosis, and requests for advice ("подскажите").
 _PARTICLE = r"(?:\s+(?:out|at|for|into|up|on|with|first))?"
 _EN = (r"\b(?:how|what|where|which)\s+(?:do|does|did|should|shall|can|could|must|would|will|might)\s+"
        r"(?:i|we|you|one)\s+\w+" + _PARTICLE
-       + r"|\b(?:how|what|where)\s+to\s+\w+" + _PARTICLE + r"|\bwhy\b|\bwhat(?:'s|\s+is)\s+wrong\b"
+       + r"|\b(?:how|what|where)\s+to\s+\w+" + _PARTICLE + r"|\bwhy\b"
+       r"|\bwhat(?:'s|s|\s+is)\s+(?:wrong|going\s+on|happening)\b|\bwhat\s+(?:now|next)\b|\bnow\s+what\b"
        r"|\b(?:debug|troubleshoot|diagnos|investigat|fix|mitigat|remediat|repair|resolv|recover)\w*"
        r"|\b(?:figure|find|track)\s+(?:out|down)\b|\b(?:first|next)\s+(?:steps?|things?\s+to)\b")
 # An infinitive: -ть/-ться (not a noun in -ость/-есть, nor one of the common nouns in -ть), -йти/-сти, -чь.
@@ -35,6 +37,7 @@ _INFINITIVE = (r"(?!(?:память|сеть|часть|путь|треть|вл
                r"\w+(?:(?<!ос)(?<!ес)ть(?:ся)?|йти|(?<!о)сти|чь(?:ся)?)\b")
 _RU = (r"\b(?:как|что|чего|куда|где|чем|каким\s+образом)\b(?:\s+\w+){0,3}?\s+" + _INFINITIVE
        + r"|\b(?:почему|отчего)\b|\bиз-за\s+чего\b|\bв\s+ч[её]м\s+(?:причина|дело|проблема)\b"
+       r"|\bчто\s+(?:теперь|дальше|происходит|случилось)\b"
        r"|\b(?:почин|исправ|отлад|диагност|устран|разобрат|разбират|траблшут|дебаж|дебаг|подскаж|посоветуй"
        r"|помоги)\w*")
 _ASKS_ACTION = re.compile(f"{_EN}|{_RU}", re.IGNORECASE)

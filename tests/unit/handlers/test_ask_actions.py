@@ -27,6 +27,10 @@ def _section(section: str, text: str) -> SearchResult:
     "what should we look at first", "a job keeps failing, how can I find out why", "why is the pod pending",
     "нода отвалилась — куда смотреть?", "osd упал, как его поднять?", "что в первую очередь проверить?",
     "как понять, почему под перезапускается", "почему редис тормозит", "подскажите по etcd",
+    # asking what comes next, or what is going on (a diagnosis, as "why" is)
+    "the node rebooted and half the pods are gone. what now?", "ok, certs renewed, what next",
+    "whats wrong with etcd", "what's going on with the ingress", "бэкап не прошёл, что теперь?",
+    "что происходит с кластером",
 ])
 def test_questions_that_ask_what_to_do(question: str) -> None:
     assert asks_for_action(question)
