@@ -38,8 +38,7 @@ def validated(model: type[ModelT], data: Any, what: str) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise BadRequest(describe_validation_error(exc).replace("invalid webhook payload", f"invalid {what}")) \
-            from None
+        raise BadRequest(describe_validation_error(exc, what=what)) from None
 
 
 class ReasonState(BaseModel):

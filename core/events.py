@@ -204,7 +204,7 @@ def parse_alert_group(body: bytes | str) -> AlertGroup:
         raise InvalidPayload(describe_validation_error(exc)) from None
 
 
-def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
+def describe_validation_error(exc: ValidationError, limit: int = 3, what: str = "webhook payload") -> str:
     """'alerts.0.fingerprint: Field required; status: ...' — the field path first, then the reason."""
     parts = []
     for err in exc.errors()[:limit]:
@@ -213,7 +213,7 @@ def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
     more = len(exc.errors()) - limit
     if more > 0:
         parts.append(f"and {more} more")
-    return "invalid webhook payload: " + "; ".join(parts)
+    return f"invalid {what}: " + "; ".join(parts)
 
 
 def _digest(*parts: str) -> str:

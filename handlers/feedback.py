@@ -22,6 +22,7 @@ import redis
 from pydantic import BaseModel, Field
 
 from core.cards import FEEDBACK_BUTTONS, FEEDBACK_DOWN, FEEDBACK_UP, FEEDBACK_WRONG, Button, Card, CardKind
+from integrations.redaction import redact
 
 PREFIX = "opsbot:feedback:"
 FEEDBACK_KINDS = (CardKind.triage, CardKind.diagnosis, CardKind.answer)
@@ -70,9 +71,10 @@ def card_said(card: Card) -> str:
 
 def verdict_for(card: Card, vote: Vote, *, card_key: str, platform: str, channel: str, user: str,
                 user_id: str = "", text: str = "", now: datetime | None = None) -> Verdict:
+    # kept in Redis, the JSON Lines file and the exported cases: no secret a person pasted, or the card held
     return Verdict(card_key=card_key, vote=vote, platform=platform, channel=channel, user=user, user_id=user_id,
-                   text=text[:REASON_MAX], at=now or datetime.now(UTC), alertname=card.field("alert") or "",
-                   card_kind=card.kind.value, card_title=card.title, card_said=card_said(card),
+                   text=redact(text[:REASON_MAX]), at=now or datetime.now(UTC), alertname=card.field("alert") or "",
+                   card_kind=card.kind.value, card_title=redact(card.title), card_said=redact(card_said(card)),
                    cited=[section_key(c.source, c.section) for c in card.citations])
 
 

@@ -33,13 +33,11 @@ KNOWN_PROGRAMS = ("nginx", "apache", "haproxy", "traefik", "envoy", "postgres", 
                   "replicaset-controller", "deployment-controller", "job-controller", "cronjob-controller",
                   "statefulset-controller", "daemonset-controller", "endpoint-controller", "taint-controller",
                   "cluster-autoscaler", "karpenter", "attachdetach-controller", "persistentvolume-controller")
-# Environment names (a field of kind env takes them without being named: "in prod", "на проде").
-ENVIRONMENTS = {"prod": "prod", "production": "prod", "прод": "prod", "проде": "prod", "продакшн": "prod",
-                "продакшене": "prod", "staging": "staging", "stage": "staging", "стейдж": "staging",
-                "стейдже": "staging", "стейджинг": "staging", "стейджинге": "staging", "dev": "dev",
-                "дев": "dev", "деве": "dev", "qa": "qa", "preprod": "preprod", "препрод": "preprod",
-                "прода": "prod", "проду": "prod", "продом": "prod", "продакшена": "prod", "стейджа": "staging",
-                "стейджу": "staging", "стейджем": "staging", "стейджинга": "staging", "дева": "dev"}
+# Environment names (a field of kind env takes them without being named: "in prod", "на проде"); a
+# Russian one is matched by its stem, so its case forms come with it ("прода", "на стейдже").
+ENVIRONMENTS = {"prod": ("prod", "production", "прод", "продакшн", "продакшен", "продакшене"),
+                "staging": ("staging", "stage", "стейдж", "стейджинг"), "dev": ("dev", "дев"), "qa": ("qa",),
+                "preprod": ("preprod", "препрод")}
 # The last hyphenated part of a service's name ("order-service", "billing-api", "refund-worker"): such an
 # identifier is a value of the mapping's service/app field, named or not.
 # Not "proxy": "istio-proxy" is a sidecar container.

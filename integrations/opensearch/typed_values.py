@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from integrations.opensearch.question_tokens import Token
 from integrations.opensearch.question_words import (
@@ -36,7 +37,7 @@ from integrations.opensearch.value_words import (
     resource_of,
     verb_of,
 )
-from integrations.opensearch.vocabulary import Vocabulary, near
+from integrations.opensearch.vocabulary import Vocabulary, near, stem
 
 STATUS_CLASS = re.compile(r"^([1-5])(?:xx|хх)s?$", re.IGNORECASE)
 STATUS_CODE = re.compile(r"^([1-5]\d\d)(?:s|'s|-?х|-?е|-?ые|-?ых|-ки|-ок)?$", re.IGNORECASE)
@@ -171,8 +172,8 @@ def typed_value(token: Token, vocab: Vocabulary) -> Value | None:
         return Value(token, "namespace", low)
     if low in FACILITIES and vocab.first("facility") is not None:
         return Value(token, "facility", low)
-    if low in ENVIRONMENTS:
-        return Value(token, "env", ENVIRONMENTS[low])
+    if (env := environment_of(low)) is not None:
+        return Value(token, "env", env)
     if (reason := reason_of(text)) is not None and vocab.first("reason") is not None:
         return Value(token, "camel", reason)
     if (outcome := outcome_of(text)) is not None and outcome_field(vocab) is not None:
@@ -249,3 +250,16 @@ def spoken_number(tokens: list[Token], index: int) -> tuple[Value, int] | None:
     if span > 1:
         return None
     return Value(token, "number", token.text, number), 1
+
+
+_CYRILLIC_WORD = re.compile("[а-яё]")
+
+
+@cache
+def _environment_names() -> dict[str, str]:
+    return {stem(w) if _CYRILLIC_WORD.search(w) else w: env for env, words in ENVIRONMENTS.items() for w in words}
+
+
+def environment_of(low: str) -> str | None:
+    """The environment a word names: English exactly ("product" is not prod), Russian by its stem."""
+    return _environment_names().get(stem(low) if _CYRILLIC_WORD.search(low) else low)

@@ -60,3 +60,11 @@ def test_rerank_demotes_and_promotes_in_steps() -> None:
     assert [r.title for r in rerank(ranked, {down: -10}, 3)] == ["b", "c", "d"]  # ten: four places, off the card
     assert [r.title for r in rerank(ranked, {section_key("d.md", "s"): 8}, 3)] == ["d", "a", "b"]
     assert [r.title for r in rerank(ranked, {}, 3)] == ["a", "b", "c"]
+
+
+def test_a_verdict_keeps_no_secret_the_person_or_the_card_had() -> None:
+    leaky = card().model_copy(update={"summary": "DB_PASSWORD=hunter2-very-secret in the pod env"})
+    verdict = verdict_for(leaky, "wrong_cause", card_key="k1", platform="slack", channel="C1", user="alice",
+                          text="it was the token ghp_abcdefghijklmnopqrstuvwxyz0123456789 that expired")
+    assert "hunter2-very-secret" not in verdict.card_said
+    assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in verdict.text and "expired" in verdict.text
