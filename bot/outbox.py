@@ -106,7 +106,8 @@ class Outbox:
 
 
 def start_sweeper(outbox: Outbox, redeliver: Redeliver, interval_s: float) -> threading.Thread:
-    """A daemon thread sweeping every `interval_s`; a Redis outage only skips sweeps."""
+    """A daemon thread sweeping every `interval_s`; a Redis outage (or any other failure of one sweep)
+    only skips sweeps: the thread never dies of it."""
 
     def loop() -> None:
         while True:
@@ -118,6 +119,8 @@ def start_sweeper(outbox: Outbox, redeliver: Redeliver, interval_s: float) -> th
                         log.info("outbox sweep: %s", counts)
             except redis.RedisError as exc:
                 log.debug("outbox sweep skipped: %s", exc)
+            except Exception:  # e.g. the broker reconnecting under a redelivery: the thread must live
+                log.warning("outbox sweep failed; the next one retries", exc_info=True)
 
     thread = threading.Thread(target=loop, name="outbox-sweeper", daemon=True)
     thread.start()
