@@ -34,11 +34,12 @@ from core.models import Citation, Unavailable
 from handlers.ask_actions import action_sections, asks_for_action, context_heading, lead, topic_words
 from handlers.enrichers.knowledge import KnowledgeLinkNeeds
 from integrations.llm.config import LLMSettings
-from knowledge.doc_rank import meanings, profile_coverage, rank_documents, section_coverage, vocabulary
+from knowledge.doc_rank import SYMPTOM_SCALE, meanings, profile_coverage, rank_documents, section_coverage, vocabulary
 from knowledge.links import with_link
-from knowledge.query_terms import english_reading, sparse_text, spelled, weighted_groups, word_groups
+from knowledge.query_terms import english_reading, is_incidental, sparse_text, spelled, weighted_groups, word_groups
 from knowledge.retrieval import SearchResult
-from knowledge.sparse import is_russian, query_vector
+from knowledge.sparse import is_russian, query_vector, tokenize
+from knowledge.symptoms import symptom_scores
 
 if TYPE_CHECKING:
     from integrations.llm.client import LLMClient
@@ -186,6 +187,21 @@ def compose_action(question: str, action: list[SearchResult], context: list[Sear
     return text
 
 
+KNOWN_ENOUGH = 4  # a question with this many words the pool knows is judged on those words alone,
+KNOWN_SHARE = 0.5  # ... when they are this share of its words at least
+
+
+def known_words(groups: list[frozenset[str]], pool: list[SearchResult]) -> list[frozenset[str]]:
+    """The question's words that some pooled document has (numbers and ids stay: they count only where
+    found), when there are KNOWN_ENOUGH of them: in a long message the words no document has at all
+    ("makes correlating the incident impossible", "как так") say nothing about which one fits."""
+    terms = {term for r in pool for term in tokenize(f"{r.title}\n{r.section}\n{r.text}\n{r.terms}\n"
+                                                      + "\n".join(r.symptoms))}
+    known = [g for g in groups if g & terms or is_incidental(g)]
+    words, found = (sum(1 for g in gs if not is_incidental(g)) for gs in (groups, known))
+    return known if found >= KNOWN_ENOUGH and found >= KNOWN_SHARE * words else groups
+
+
 def find_sections(question: str, settings: AskNeeds, k: int,
                   doc_types: list[str] | None = None) -> tuple[list[SearchResult], bool, float]:
     """The sections that answer the question (or, when none does, the nearest ones), whether any
@@ -203,13 +219,20 @@ def find_sections(question: str, settings: AskNeeds, k: int,
     # a misspelt word ("wirte") is read as the one word of the pool's documents it is a near miss of,
     # a Russian loanword ("графана") as the word of theirs its transliteration starts
     known = vocabulary(pool)
-    weighted = weighted_groups(spelled(topic_words(question) or question, known), known)
+    topic = spelled(topic_words(question) or question, known)
+    weighted = weighted_groups(topic, known)
     groups, weights = [g for g, _ in weighted], [w for _, w in weighted]
     about = dict(zip([(r.root, r.source) for r in pool], meanings(retriever, pool, vectors), strict=True))
+    seen = dict(zip([(r.root, r.source) for r in pool], symptom_scores(topic, weighted, pool), strict=True))
     results = rank_documents(groups, pool, section_weight=RUSSIAN_SECTION_WEIGHT if russian else 0.0,
-                             weights=weights, about=[about[r.root, r.source] for r in pool])[:k]
+                             weights=weights, about=[about[r.root, r.source] for r in pool],
+                             symptoms=list(seen.values()))[:k]
     symptom = [g for g, w in weighted if w == 1.0] or groups  # whether it is found: the symptom, not its context
+    symptom = known_words(symptom, pool)
     scores = relevance(question, results[:CHECKED], symptom, [about[r.root, r.source] for r in results[:CHECKED]])
+    # a question that describes one of a document's symptoms is about it, whatever the cosine says
+    scores = [max(score, min(1.0, seen[r.root, r.source] / SYMPTOM_SCALE)) for r, score in zip(results, scores,
+                                                                                              strict=False)]
     best = max(scores, default=0.0)
     found = best >= settings.knowledge.ask_min_similarity
     if found:  # answer from the sections that fit, not from everything retrieval ranked

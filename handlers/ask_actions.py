@@ -1,7 +1,12 @@
 """Action-first answers: for "how do I … / what should I check / что делать" questions, what to do comes first.
 
 Whether a question asks for action is read from its grammar (an interrogative with the reader as
-subject or followed by an infinitive, "why", verbs of repair and diagnosis; English and Russian);
+subject or followed by an infinitive, "why", verbs of repair and diagnosis; English and Russian).
+In an on-call channel a message that reports trouble wants what to do even when it only says what
+is seen ("redis-01 and redis-02 both say role:master", "etcd: mvcc: database space exceeded ??"),
+so a question asks for action unless its form asks what something is or how it works ("what does
+X mean", "which policies does Redis have", "how is X configured", "что означает", "как работает",
+"когда был"): the default is action, the exception is explanation.
 which sections say what to do is read from the best document's headings (first checks, diagnosis,
 troubleshooting; then mitigation, fixes, remediation). Those sections are
 quoted first, lines and commands as written, then the other sections as context. A Russian question
@@ -41,11 +46,28 @@ _RU = (r"\b(?:как|что|чего|куда|где|чем|каким\s+обр�
        r"|\b(?:почин|исправ|отлад|диагност|устран|разобрат|разбират|траблшут|дебаж|дебаг|подскаж|посоветуй"
        r"|помоги)\w*")
 _ASKS_ACTION = re.compile(f"{_EN}|{_RU}", re.IGNORECASE)
+# Asking what something is, how it works or when something was: "what does X mean", a short "what is
+# X?", "which policies does X have", "how is/does X work / configured", "when was", "explain",
+# "difference between"; Russian "что такое / значит / означает", "как работает / устроен / настроен",
+# "какие … есть / бывают", "когда был", "зачем нужен", "в чём разница". A report that merely opens
+# with "when" or "which" ("when I apply it fails …", "which pod eats the memory") is not one.
+_ASKS_ABOUT = re.compile(
+    r"\bwhat\s+(?:does|do|is|are)\b.*\bmean|\bmeaning\s+of\b|\bexplain\b|\bdifference\s+between\b"
+    r"|^\W*what\s+(?:is|are)\s+(?:an?\s+|the\s+)?[\w.\-]+(?:\s+[\w.\-]+){0,2}\W*$"
+    r"|\b(?:which|what)\b.*\b(?:does|do)\s+\S+(?:\s+\S+)?\s+(?:have|support|offer)\b"
+    r"|\bhow\s+(?:is|are|does|do)\s+(?!(?:i|we|you|one)\b)\S+(?:\s+\S+){0,3}?\s+"
+    r"(?:work|configured|set\s+up|implemented|calculated|computed|defined)\b"
+    r"|^\W*when\s+(?:was|were|did|is|are|will)\b|\btell\s+me\s+about\b"
+    r"|^\W*что\s+(?:такое|есть)\b|\bчто\s+(?:значит|означает)\b|\bкак\s+(?:работает|работают|устроен\w*|настроен\w*)\b"
+    r"|^\W*какие\b(?:\s+\S+){0,4}?\s+(?:есть|бывают|поддерживает)\b|^\W*когда\s+(?:был\w*|будет)\b"
+    r"|\bзачем\s+нуж\w*|\bв\s+ч[её]м\s+разница\b|^\W*расскажи\b",
+    re.IGNORECASE)
 
 
 def asks_for_action(question: str) -> bool:
-    """Whether the question asks what to do or check (read from its grammar, in English or Russian)."""
-    return _ASKS_ACTION.search(question) is not None
+    """Whether the question asks what to do or check (read from its grammar, in English or Russian):
+    it says so, or it does not ask what something is, how it works or when something was."""
+    return _ASKS_ACTION.search(question) is not None or _ASKS_ABOUT.search(question) is None
 
 
 # What the asking itself is made of: interrogatives, "do I", and the verbs of looking and checking

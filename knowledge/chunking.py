@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from knowledge.documents import Document, name_key
 
-CHUNKER_VERSION = "2"  # 2: sparse text carries codes, Russian title and synonyms
+CHUNKER_VERSION = "3"  # 2: sparse text carries codes, Russian title and synonyms; 3: and symptoms
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _APPROX = re.compile(r"\w+|[^\w\s]")

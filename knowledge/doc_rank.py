@@ -35,6 +35,8 @@ TITLE_BOOST = 0.3  # a question word in the title or file name counts this much 
 K1 = 1.2
 B = 0.75
 MEANING_WEIGHT = 0.25  # a word of the "What it means" text counts this much of one in the front matter
+SYMPTOM_WEIGHT = 2.0  # a matched symptom's share against the retrieval score (knowledge.symptoms)
+SYMPTOM_SCALE = 4.0  # a symptom worth this much (two words only one candidate's symptoms have) counts fully
 MEANING_CHUNKS = 8  # chunks fetched per pooled document when looking for its "What it means" text
 _WORD = re.compile(r"[a-zA-Z]+")
 _MEANING = re.compile(r"what\s+(?:it|this|the\s+alert)\s+means|\bmeaning\b|что\s+(?:это\s+)?означает", re.IGNORECASE)
@@ -148,18 +150,23 @@ def profile_coverage(groups: list[frozenset[str]], result: SearchResult, about: 
 
 
 def rank_documents(groups: list[frozenset[str]], results: list[SearchResult], *, section_weight: float = 0.0,
-                   weights: list[float] | None = None, about: list[str] | None = None) -> list[SearchResult]:
+                   weights: list[float] | None = None, about: list[str] | None = None,
+                   symptoms: list[float] | None = None) -> list[SearchResult]:
     """`results` (one per document) in the order of retrieval score plus profile score (both scaled
     to the pool's best), plus `section_weight` times the share of the question's words the section
     has (for Russian, where the dense half of the retrieval score reads only the words the glossary knows).
     `weights`: per group, the weight of its clause (1 for the symptom); `about`: per result, its
-    document's "What it means" text."""
+    document's "What it means" text; `symptoms`: per result, the worth of its document's best-matching
+    symptom (knowledge.symptoms), scaled to the pool's best or SYMPTOM_SCALE, whichever is more."""
     subject = profile_scores(groups, results, weights, about)
+    seen = symptoms or [0.0] * len(results)
+    best_seen = max(max(seen, default=0.0), SYMPTOM_SCALE)
     best_subject = max(subject, default=0.0) or 1.0
     best_score = max((r.score for r in results), default=0.0) or 1.0
     texts = about or [""] * len(results)
     combined = [r.score / best_score + PROFILE_WEIGHT * s / best_subject
                 + (section_weight * section_coverage(groups, r, text) if section_weight else 0.0)
-                for r, s, text in zip(results, subject, texts, strict=True)]
+                + SYMPTOM_WEIGHT * sees / best_seen
+                for r, s, text, sees in zip(results, subject, texts, seen, strict=True)]
     order = sorted(range(len(results)), key=lambda i: -combined[i])
     return [results[i] for i in order]

@@ -2,8 +2,9 @@
 
 Front matter is an optional YAML block between `---` lines at the top of either format; the keys
 used are `title`, `doc_type`, `alerts`, `services` and `url`, and for retrieval in other words
-`title_ru` (a Russian title), `synonyms` (Russian and English phrases) and `codes` (finding or health
-codes the document covers, such as `OOMKilled` or `OSD_DOWN`); others, such as a static site's
+`title_ru` (a Russian title), `synonyms` (Russian and English phrases), `symptoms` (what an engineer
+sees or pastes when the problem happens: error text as printed, observable signs) and `codes` (finding
+or health codes the document covers, such as `OOMKilled` or `OSD_DOWN`); others, such as a static site's
 `weight`, are ignored. Markdown headings come from markdown-it (so a `#` inside a code block is
 not a heading); RST headings are a title line with an underline (and optional overline) of one
 punctuation character, levels in order of first appearance, as docutils assigns them.
@@ -47,6 +48,7 @@ class Document(BaseModel):
     url: str | None = None
     title_ru: str = ""
     synonyms: list[str] = Field(default_factory=list)
+    symptoms: list[str] = Field(default_factory=list, description="error text and signs seen when it happens")
     codes: list[str] = Field(default_factory=list)
     sections: list[Section] = Field(default_factory=list)
 
@@ -133,6 +135,7 @@ def parse_document(text: str, source: str, *, doc_type: DocType | None = None, r
         url=str(url) if url else None,
         title_ru=str(meta.get("title_ru") or "").strip(),
         synonyms=_string_list(meta.get("synonyms")),
+        symptoms=_string_list(meta.get("symptoms")),
         codes=_string_list(meta.get("codes")),
         sections=[s for s in sections if s.text.strip()],
     )

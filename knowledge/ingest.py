@@ -204,7 +204,7 @@ class Ingestor:
             doc = item.document
             points = []
             for chunk in item.chunks:
-                sparse_text = f"{chunk.embed_text}\n{doc.search_terms}"
+                sparse_text = f"{chunk.embed_text}\n{doc.search_terms}\n{' '.join(doc.symptoms)}"
                 points.append(Point(
                     id=point_id(item.root, item.source, chunk.index),
                     dense=vectors[offset],
@@ -212,7 +212,8 @@ class Ingestor:
                     payload={
                         "root": item.root, "source": item.source, "title": doc.title, "section": chunk.section,
                         "text": chunk.text, "doc_type": doc.doc_type, "alerts": doc.alerts, "services": doc.services,
-                        "keys": doc.keys, "url": doc.url, "terms": doc.search_terms, "file_hash": item.file_hash,
+                        "keys": doc.keys, "url": doc.url, "terms": doc.search_terms, "symptoms": doc.symptoms,
+                        "file_hash": item.file_hash,
                         "chunk_hash": chunk.hash,
                         "index": chunk.index, "chunks": len(item.chunks),
                     },

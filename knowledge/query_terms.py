@@ -98,6 +98,20 @@ def _is_pod(words: list[str], i: int) -> bool:
     return not ((_CYRILLIC.search(following) and _INSTRUMENTAL.search(following)) or _DIGIT.match(following))
 
 
+_HEAP_WORDS = frozenset({"куча", "кучу", "кучи"})
+_GENITIVE_PLURAL = re.compile(r"(?:ов|ев|ей|ий|ок|ек|ик|ых|их)$")
+_HEAP_CONTEXT = frozenset({"jvm", "java", "heap", "gc", "xmx"})
+
+
+def _is_quantity(words: list[str], i: int) -> bool:
+    """"куча" as "a lot of", not the JVM heap: before a plural noun ("куча ошибок", "куча подов") or a
+    Latin word that is no heap's ("куча csr"); "куча под 90%", "куча jvm", "размер кучи" are the heap."""
+    following = words[i + 1].lower() if i + 1 < len(words) else ""
+    if _CYRILLIC.search(following):
+        return _GENITIVE_PLURAL.search(following) is not None
+    return bool(following) and following not in _HEAP_CONTEXT and not _DIGIT.search(following)
+
+
 @cache
 def _filler_terms() -> frozenset[str]:
     return frozenset(tokenize(" ".join(FILLER)))
@@ -150,6 +164,8 @@ def readings(text: str, known: set[str] | None = None) -> list[tuple[str, str, s
         elif lowered == "под":
             if _is_pod(words, i):
                 found.append((word, "pod", ""))
+        elif lowered in _HEAP_WORDS and _is_quantity(words, i):
+            continue
         elif lowered not in STOP_WORDS_RU:
             latin = transliterate(_stem(word))
             english = english_for(word)

@@ -56,6 +56,7 @@ class SearchResult(BaseModel):
     similarity: float = 0.0
     terms: str = Field("", description="the document's alert names, codes, Russian title and synonyms")
     alerts: list[str] = Field(default_factory=list, description="the alerts its front matter lists")
+    symptoms: list[str] = Field(default_factory=list, description="what its front matter says one sees")
     keys: list[str] = Field(default_factory=list, description="the names an alert matches it by")
 
     def public(self) -> dict[str, object]:
@@ -107,6 +108,7 @@ def _result(hit: Hit, match: Match, dense: list[float] | None) -> SearchResult:
         score=round(hit.score, 4), text=str(p.get("text", "")), doc_type=str(p.get("doc_type", "")),
         url=p.get("url") or None, match=match, root=str(p.get("root", "")), similarity=round(similarity, 4),
         terms=str(p.get("terms", "")), alerts=[str(a) for a in p.get("alerts") or []],
+        symptoms=[str(s) for s in p.get("symptoms") or []],
         keys=[str(k) for k in p.get("keys") or []],
     )
 

@@ -31,6 +31,12 @@ def _section(section: str, text: str) -> SearchResult:
     "the node rebooted and half the pods are gone. what now?", "ok, certs renewed, what next",
     "whats wrong with etcd", "what's going on with the ingress", "бэкап не прошёл, что теперь?",
     "что происходит с кластером",
+    # a report of trouble with no question form wants what to do too
+    "redis-01 and redis-02 both report role:master after the blip",
+    "etcdserver: mvcc: database space exceeded on every apply ??",
+    "when I run kubectl apply it fails with x509: certificate signed by unknown authority",
+    "which pod eats the memory on node-3", "какой-то под на ноде 4 падает с OOMKilled",
+    "когда делаю apply, всё падает с ошибкой", "ceph: 12 pgs incomplete since stor-05 died",
 ])
 def test_questions_that_ask_what_to_do(question: str) -> None:
     assert asks_for_action(question)
@@ -41,6 +47,9 @@ def test_questions_that_ask_what_to_do(question: str) -> None:
     "что означает HEALTH_WARN", "когда был последний инцидент с ceph",
     "how is alertmanager configured", "как работает репликация redis", "как устроена память redis",
     "что есть в кластере",  # "есть", "память": not infinitives
+    "what is a PodDisruptionBudget?", "explain the ceph pg states", "what's the difference between RDB and AOF",
+    "how does the HPA work", "when was the last etcd defrag", "что такое backfill в ceph",
+    "какие политики вытеснения бывают в redis", "зачем нужен кворум мониторов",
 ])
 def test_questions_that_ask_what_something_is(question: str) -> None:
     assert not asks_for_action(question)

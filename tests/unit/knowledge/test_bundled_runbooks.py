@@ -41,13 +41,24 @@ def _headings(doc: Document) -> list[str]:
 @pytest.mark.parametrize("path", RUNBOOKS, ids=lambda p: p.name)
 def test_front_matter_is_complete(path: Path) -> None:
     meta, _ = split_front_matter(path.read_text())
-    assert {"title", "title_ru", "doc_type", "alerts", "services", "synonyms"} <= set(meta), path.name
+    assert {"title", "title_ru", "doc_type", "alerts", "services", "synonyms", "symptoms"} <= set(meta), path.name
     doc = _document(path)
     assert doc.doc_type == "runbook" and doc.title and doc.services
     assert any("а" <= ch <= "я" for ch in doc.title_ru.lower()), "title_ru is Russian"
     assert any(any("а" <= ch <= "я" for ch in s) for s in doc.synonyms), "Russian synonyms"
     assert any(s.isascii() for s in doc.synonyms), "English synonyms"
+    assert any(any("а" <= ch <= "я" for ch in s.lower()) for s in doc.symptoms), "Russian symptoms"
+    assert sum(s.isascii() for s in doc.symptoms) >= 5, "English symptoms: error text and signs one sees"
     assert doc.alerts or doc.codes, "a runbook says which alerts or finding codes it is for"
+
+
+def test_a_symptom_belongs_to_one_runbook() -> None:
+    """A symptom listed by two runbooks cannot tell them apart (knowledge.symptoms)."""
+    owners: dict[str, list[str]] = {}
+    for path in RUNBOOKS:
+        for symptom in _document(path).symptoms:
+            owners.setdefault(symptom.lower(), []).append(path.name)
+    assert {s: names for s, names in owners.items() if len(names) > 1} == {}
 
 
 @pytest.mark.parametrize("path", RUNBOOKS, ids=lambda p: p.name)

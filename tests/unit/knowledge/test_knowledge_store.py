@@ -186,3 +186,14 @@ def test_edge_readers_see_a_later_ingest_and_writers_are_exclusive(tmp_path: Pat
     finally:
         writer.close()
         reader.close()
+
+
+def test_symptoms_from_front_matter_reach_the_search_results(writer: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "seen"
+    folder.mkdir()
+    (folder / "clock.md").write_text("---\ntitle: Clock\nsymptoms:\n  - certificate is not yet valid\n"
+                                     "  - \"chronyc: no selectable sources\"\n---\n# Clock\n\n## First checks\n\n"
+                                     "- `timedatectl`: whether the clock is synchronised.\n")
+    Ingestor(writer, HashEmbedder()).run([IngestSource(path=folder, doc_type="runbook")])
+    hits = Retriever(writer, HashEmbedder()).search("selectable sources", k=1)
+    assert hits[0].symptoms == ["certificate is not yet valid", "chronyc: no selectable sources"]

@@ -21,6 +21,13 @@ def test_pod_is_the_pod_unless_it_is_the_preposition() -> None:
     assert "pod" not in english_reading("сервер под нагрузкой")
 
 
+def test_kucha_is_the_heap_unless_it_means_a_lot_of() -> None:
+    assert "heap" in english_reading("на es-data-3 куча под 90%")
+    assert "heap" in english_reading("куча jvm забита") and "heap" in english_reading("размер кучи растёт")
+    for question in ("куча csr висит в pending", "куча ошибок в логах", "кучу подов выселило"):
+        assert "heap" not in english_reading(question), question
+
+
 def test_a_longer_form_of_a_glossary_word_matches_its_stem() -> None:
     assert "restart" in english_reading("под перезапускается")  # "перезапуск" in the glossary
 

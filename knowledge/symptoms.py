@@ -1,0 +1,98 @@
+"""Which document's symptoms a question describes: phrase matches of the front matter's `symptoms`.
+
+A document's profile (knowledge.doc_rank) is a bag of words, so "certificate is not valid yet"
+scores the certificates runbook (certificate, valid) over the clock runbook whose symptom it is. A
+symptom is a short phrase of what one sees or pastes ("certificate is not yet valid", "ata hard
+resetting link", "df shows free space but writes fail"). It matches a question when most of its
+content words are among the question's (either language: both are read into index terms by
+knowledge.query_terms, so a Russian symptom meets an English question and the other way round),
+all of them for a phrase of two or three words, and a phrase that says "not" ("certificate is not
+yet valid", "не отвечает") only a question that says it too. What a match is worth is the IDF of its words over
+the pool's documents' symptoms (a word every candidate's symptoms share, "pod", tells little),
+times the weight of the question's clause the word is in (context counts less) and the share of
+the phrase found. A document's score is its best symptom's: one exact error line beats many loose
+words.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+
+from knowledge.query_terms import readings
+from knowledge.retrieval import SearchResult
+from knowledge.sparse import tokenize
+
+PARTIAL_FROM = 4  # a symptom of this many words or more matches with some of them missing
+PARTIAL_SHARE = 0.6  # ... when at least this share of its words (by IDF) is in the question
+SHARE_POWER = 2.0  # a match's worth is its words' IDF times the share found to this power
+_EXAMPLE_ID = re.compile(r"\d[._:/]|[._:/]\d")  # a number joined to another part: an example's id or address
+# a negation the stop words drop: a phrase with one is not matched by a question without one
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot|can't|won't|doesn't|isn't|aren't|don't|didn't|не|нет|никак\w*)\b"
+                       r"|n't\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def phrase_groups(symptom: str) -> tuple[frozenset[str], ...]:
+    """The index terms of each content word of a symptom (its readings too, as a question's are read);
+    an example's ids and addresses ("osd.12", "2/3", "10.0.0.5:6379") are left out: they say which
+    one, and a question names its own (codes stay: "x509", "137", "ext4")."""
+    groups = [frozenset(tokenize(f"{word} {english} {latin}")) for word, english, latin in readings(symptom)]
+    return tuple(g for g in groups if g and not any(_EXAMPLE_ID.search(term) for term in g))
+
+
+def negated(text: str) -> bool:
+    return _NEGATION.search(text) is not None
+
+
+def _question_weights(question: str, weighted: list[tuple[frozenset[str], float]]) -> dict[str, float]:
+    """Each term of the question with the weight of its clause; a word the clauses leave out (the
+    "yet" of "not valid yet" separates clauses) counts as the symptom's."""
+    found = {term: 1.0 for group in phrase_groups(question) for term in group}
+    clause: dict[str, float] = {}
+    for group, weight in weighted:
+        for term in group:
+            clause[term] = max(weight, clause.get(term, 0.0))
+    return {**found, **clause}
+
+
+def _idf(results: list[SearchResult]) -> dict[frozenset[str], float]:
+    """Per symptom word, its IDF over the documents whose symptoms have it."""
+    per_document = [{g for s in r.symptoms for g in phrase_groups(s)} for r in results]
+    n = len(results)
+    counts: dict[frozenset[str], int] = {}
+    for words in per_document:
+        for group in words:
+            counts[group] = counts.get(group, 0) + 1
+    return {group: math.log(1 + (n - df + 0.5) / (df + 0.5)) for group, df in counts.items()}
+
+
+def phrase_score(phrase: tuple[frozenset[str], ...], question: dict[str, float],
+                 idf: dict[frozenset[str], float]) -> float:
+    """What one symptom's match is worth: the matched words' IDF times their clause weight, times the
+    share of the phrase found; 0 unless all its words (PARTIAL_SHARE of a long one) are found."""
+    total = sum(idf[g] for g in phrase) or 1.0
+    matched = 0.0
+    found = 0.0
+    for group in phrase:
+        weight = max((question[t] for t in group if t in question), default=0.0)
+        if weight:
+            matched += idf[group] * weight
+            found += idf[group]
+    share = found / total
+    if share < 1.0 and (len(phrase) < PARTIAL_FROM or share < PARTIAL_SHARE):
+        return 0.0
+    return matched * share ** SHARE_POWER
+
+
+def symptom_scores(question: str, weighted: list[tuple[frozenset[str], float]],
+                   results: list[SearchResult]) -> list[float]:
+    """Per document of `results`, the worth of its best-matching symptom for the question (its words
+    read as `weighted`: knowledge.query_terms.weighted_groups)."""
+    words = _question_weights(question, weighted)
+    idf = _idf(results)
+    says_not = negated(question)
+    return [max((phrase_score(phrase_groups(s), words, idf) for s in r.symptoms
+                 if phrase_groups(s) and (says_not or not negated(s))), default=0.0) for r in results]
+

@@ -1,0 +1,56 @@
+"""Symptom phrases: a question that describes what one sees finds the document whose symptom it is."""
+
+from __future__ import annotations
+
+from knowledge.query_terms import weighted_groups
+from knowledge.retrieval import SearchResult
+from knowledge.symptoms import symptom_scores
+
+
+def _doc(source: str, symptoms: list[str]) -> SearchResult:
+    return SearchResult(source=source, title=source, section="", score=1.0, text="", doc_type="runbook",
+                        symptoms=symptoms)
+
+
+CLOCK = _doc("node-clock.md", ["certificate is not yet valid", "date on the host shows another year"])
+CERTS = _doc("kubernetes-certificates.md", ["x509: certificate has expired", "CSR stuck in Pending"])
+DISK = _doc("node-disk-io.md", ["ata hard resetting link", "blk_update_request: I/O error, dev sda"])
+
+
+def _scores(question: str, docs: list[SearchResult]) -> list[float]:
+    return symptom_scores(question, weighted_groups(question), docs)
+
+
+def test_the_phrase_decides_not_the_shared_words() -> None:
+    question = "pods on worker-9 fail TLS with 'x509: certificate is not yet valid'"
+    clock, certs, _ = _scores(question, [CLOCK, CERTS, DISK])
+    assert clock > certs
+
+
+def test_a_short_phrase_needs_all_its_words() -> None:
+    assert _scores("the certificate has", [CLOCK, CERTS, DISK]) == [0.0, 0.0, 0.0]
+
+
+def test_a_phrase_that_says_not_needs_a_question_that_says_it() -> None:
+    assert _scores("the certificate is valid yet", [CLOCK, CERTS, DISK])[0] == 0.0
+    assert _scores("the certificate isn't valid yet", [CLOCK, CERTS, DISK])[0] > 0
+
+
+def test_a_long_error_line_matches_with_a_word_missing() -> None:
+    _, _, disk = _scores("dmesg says 'I/O error, dev sdb' all the time", [CLOCK, CERTS, DISK])
+    assert disk > 0
+
+
+def test_a_russian_question_meets_an_english_symptom() -> None:
+    clock, certs, _ = _scores("csr висят в pending, ноды не джойнятся", [CLOCK, CERTS, DISK])
+    assert certs > clock == 0.0
+
+
+def test_context_counts_less_than_the_symptom() -> None:
+    symptom = _scores("csr stuck in pending", [CERTS, DISK])[0]
+    context = _scores("nodes do not join, though csr are stuck in pending", [CERTS, DISK])[0]
+    assert 0 < context < symptom
+
+
+def test_documents_without_symptoms_score_nothing() -> None:
+    assert _scores("anything at all", [_doc("a.md", []), _doc("b.md", [])]) == [0.0, 0.0]
