@@ -218,9 +218,13 @@ ACTION_QUESTIONS: list[tuple[str, str, str]] = [
 HALVES = ("dev", "test", "test2", "dev3", "test3", "test4", "test5")
 
 
+def blind_sets() -> list[Path]:
+    """The sets helpers wrote blind (bench/cases/ask/*.yaml: question, runbook, lang), in the order written."""
+    return sorted(BLIND.glob("*.yaml"), key=lambda path: (len(path.stem), path.stem))
+
+
 def blind_questions() -> list[tuple[str, str, str]]:
-    """The sets other sessions wrote blind (bench/cases/ask/*.yaml: question, runbook, lang), named by file."""
-    return [(case["question"], case["runbook"], path.stem) for path in sorted(BLIND.glob("*.yaml"))
+    return [(case["question"], case["runbook"], path.stem) for path in blind_sets()
             for case in yaml.safe_load(path.read_text())]
 
 
@@ -233,7 +237,7 @@ def action_bench(index: Path, out: Path | None) -> None:
     settings = load_settings(data_dir=index, knowledge={"bundled_runbooks": True, "folders": []})
     print(f"index: {service.ensure_ingested(settings).line()}", flush=True)
     rows: dict[str, list[tuple[bool, bool, bool]]] = {part: [] for part in HALVES}
-    rows.update({path.stem: [] for path in sorted(BLIND.glob("*.yaml"))})
+    rows.update({path.stem: [] for path in blind_sets()})
     lines = ["## /ask: action-first answers (issue 19)", "",
              "Bundled library alone, no LLM. All = every first-check command of the runbook is in the answer "
              "verbatim; first = that runbook is the first citation; lead = the answer starts with its first checks.",

@@ -55,8 +55,15 @@ night nights morning evening today yesterday tonight week weekend lunch
 другой другом другие другую другая других каждый каждые каждую каждого пару пара снова опять вообще раз этим этом
 этого этой сегодня вчера ночью утром вечером обеда обед ничего сам сама само сами себя вся всего"""
 FILLER = frozenset(_FILLER_WORDS.split())
-_PATH = re.compile(r"(?:^|(?<=\s))/(?=\w)")  # "/var", "/data/pg": a path, so a file system
+_PATH = re.compile(r"(?:^|(?<=\s))/(?=\w)(?!(?:proc|sys|dev|run)\b)")  # "/var", "/data/pg": a path, so a file
+# system; "/proc/mdstat", "/sys/…", "/dev/sdb" are the kernel's views and devices, not one
 PATH_READING = "filesystem"
+# a hyphenated name ending the way services are named: "search-api", "checkout-svc", "billing-web"
+_SERVICE_NAME = re.compile(r"^[a-zа-яё0-9]+(?:-[a-zа-яё0-9]+)*"
+                           r"-(?:api|svc|service|app|web|backend|frontend|ui|gateway|gw)$")
+# who relayed the complaint, not what is wrong: "the payments team says", "search team reports", "от команды billing"
+_TEAM = frozenset({"team", "teams", "folks", "guys"})
+_RU_TEAM = re.compile(r"^команд[аыеуой]$|^ребят[аы]?$")
 LOANWORD_PREFIX = 4  # a transliterated stem this long may start a word of the documents
 LOANWORD_MATCHES = 2  # ...and is read as those words when it starts at most this many
 _LETTERS = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
@@ -92,6 +99,17 @@ def transliterate(word: str) -> str:
     return "".join(_LETTERS.get(ch, ch) for ch in word.lower())
 
 
+def _names_a_team(words: list[str], i: int) -> bool:
+    """Whether the word is a team or the name of one: "payments team", "команда billing", "ребята из crm"."""
+    lowered = words[i].lower()
+    following = words[i + 1].lower() if i + 1 < len(words) else ""
+    previous = [w.lower() for w in words[max(0, i - 2):i]]
+    if lowered in _TEAM or following in _TEAM or _RU_TEAM.match(lowered):
+        return True
+    return bool(previous) and bool(_RU_TEAM.match(previous[-1]) or (
+        previous[-1] == "из" and len(previous) == 2 and _RU_TEAM.match(previous[0])))
+
+
 def _is_pod(words: list[str], i: int) -> bool:
     """"под" the pod, not the preposition: "под нагрузкой" (instrumental), "под 90%" (about)."""
     following = words[i + 1].lower() if i + 1 < len(words) else ""
@@ -118,10 +136,12 @@ def _filler_terms() -> frozenset[str]:
 
 
 def is_incidental(terms: frozenset[str]) -> bool:
-    """Whether a word's terms are a number, an id or a host name ("40", "osd.113", "gitlab-runner-2")
-    or FILLER ("every", "says", "другой"): evidence for a document that has them ("any" of
-    PrometheusErrorSendingAlertsToAnyAlertmanager), none against one that has not."""
-    return any(_DIGIT.search(term) for term in terms) or bool(terms & _filler_terms())
+    """Whether a word's terms are a number, an id, a host or service name ("40", "osd.113",
+    "gitlab-runner-2", "search-api", "card-auth-svc") or FILLER ("every", "says", "другой"):
+    evidence for a document that has them ("any" of PrometheusErrorSendingAlertsToAnyAlertmanager),
+    none against one that has not."""
+    return (any(_DIGIT.search(term) or _SERVICE_NAME.search(term) for term in terms)
+            or bool(terms & _filler_terms()))
 
 
 def _loanword(stem: str, known: set[str]) -> str:
@@ -159,6 +179,8 @@ def readings(text: str, known: set[str] | None = None) -> list[tuple[str, str, s
     found = []
     for i, word in enumerate(words):
         lowered = word.lower()
+        if _names_a_team(words, i):
+            continue
         if not _CYRILLIC.search(word):  # an abbreviation is read as its words too ("pvc": persistent volume claim)
             found.append((word, " ".join(dict.fromkeys([word, *english_for(word).split()])), ""))
         elif lowered == "под":

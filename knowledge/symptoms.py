@@ -29,16 +29,18 @@ PARTIAL_SHARE = 0.6  # ... when at least this share of its words (by IDF) is in 
 SHARE_POWER = 2.0  # a match's worth is its words' IDF times the share found to this power
 _EXAMPLE_ID = re.compile(r"\d[._:/]|[._:/]\d")  # a number joined to another part: an example's id or address
 # a negation the stop words drop: a phrase with one is not matched by a question without one
-_NEGATION = re.compile(r"\b(?:not|no|never|cannot|can't|won't|doesn't|isn't|aren't|don't|didn't|не|нет|никак\w*)\b"
-                       r"|n't\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no|never|nothing|cannot|(?:can|won|doesn|isn|aren|don|didn|wasn|hasn|haven)'?t"
+                       r"|не|нет|никак\w*|никогда|ничего)\b|n't\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
 def phrase_groups(symptom: str) -> tuple[frozenset[str], ...]:
     """The index terms of each content word of a symptom (its readings too, as a question's are read);
-    an example's ids and addresses ("osd.12", "2/3", "10.0.0.5:6379") are left out: they say which
-    one, and a question names its own (codes stay: "x509", "137", "ext4")."""
-    groups = [frozenset(tokenize(f"{word} {english} {latin}")) for word, english, latin in readings(symptom)]
+    an example's ids, addresses and levels ("osd.12", "2/3", "10.0.0.5:6379", "94%") are left out:
+    they say which one and how much, and a question names its own (codes stay: "x509", "137", "ext4");
+    a negation is matched as one (`negated`), not as a word."""
+    groups = [frozenset(tokenize(f"{word} {english} {latin}")) for word, english, latin in readings(symptom)
+              if not _NEGATION.fullmatch(word) and "%" not in word]
     return tuple(g for g in groups if g and not any(_EXAMPLE_ID.search(term) for term in g))
 
 
@@ -83,6 +85,7 @@ def phrase_score(phrase: tuple[frozenset[str], ...], question: dict[str, float],
     share = found / total
     if share < 1.0 and (len(phrase) < PARTIAL_FROM or share < PARTIAL_SHARE):
         return 0.0
+
     return matched * share ** SHARE_POWER
 
 

@@ -38,6 +38,17 @@ def test_a_path_is_a_file_system_and_a_number_after_pod_is_no_pod() -> None:
     assert any("pod" in g for g in word_groups("под висит"))
 
 
+def test_a_kernel_path_or_device_is_no_file_system() -> None:
+    assert not any("filesystem" in g for g in word_groups("/proc/mdstat shows [U_] and /dev/sdb errors"))
+
+
+def test_service_and_team_names_say_who_not_what() -> None:
+    service, *_ = word_groups("search-api p99 doubled")
+    assert is_incidental(service) and not is_incidental(word_groups("kube-apiserver slow")[0])
+    assert [w for w, _, _ in readings("payments team says nobody got paged")] == ["says", "nobody", "got", "paged"]
+    assert [w for w, _, _ in readings("от команды billing пришло, ребята из crm жалуются")] == ["пришло", "жалуются"]
+
+
 def test_a_glossary_word_with_digits_reads_no_bare_number() -> None:
     assert not any(stem.isdigit() for stem, _ in glossary())
     assert not any("kubernet" in g for g in word_groups("8 cores"))
