@@ -6,12 +6,12 @@ symptom is a short phrase of what one sees or pastes ("certificate is not yet va
 resetting link", "df shows free space but writes fail"). It matches a question when most of its
 content words are among the question's (either language: both are read into index terms by
 knowledge.query_terms, so a Russian symptom meets an English question and the other way round),
-all of them for a phrase of two or three words, and a phrase that says "not" ("certificate is not
-yet valid", "не отвечает") only a question that says it too. What a match is worth is the IDF of its words over
-the pool's documents' symptoms (a word every candidate's symptoms share, "pod", tells little),
-times the weight of the question's clause the word is in (context counts less) and the share of
-the phrase found. A document's score is its best symptom's: one exact error line beats many loose
-words.
+all of them for a phrase of two or three words; a phrase that says "not" ("certificate is not yet
+valid", "не отвечает") matches only a question that says it too. What a match is worth is the IDF
+of its words over the pool's documents' symptoms (a word every candidate's symptoms share, "pod",
+tells little), times the weight of the question's clause the word is in (context counts less),
+times the square of the share of the phrase found. A document's score is its best symptom's: one
+exact error line beats many loose words.
 """
 
 from __future__ import annotations
