@@ -135,8 +135,8 @@ def run_cases(path: Path, repeat: int, verbose: bool) -> None:
     print(f"LLM path (handlers.logs.translate), fake LLM answering each case correctly: asked on "
           f"{figures.asked}/{figures.answers} questions; {figures.kept}/{figures.clauses} valid clauses in the final "
           f"query ({figures.refused_coverage} answers refused for changing what the rules understood); "
-          f"{figures.rejected}/{figures.broken} answers with a broken clause not merged ({figures.broken_asked} "
-          f"of them asked for), "
+          f"{figures.rejected}/{figures.broken_asked} answers with a broken clause not merged (of "
+          f"{figures.broken} broken answers, {figures.broken_asked} asked for), "
           f"{figures.broken_kept} broken clauses sent; rules + that LLM: {figures.correct}/{figures.answers} correct")
 
 

@@ -35,7 +35,7 @@ class ValidationFigures(BaseModel):
     refused_coverage: int = 0
     broken: int = 0
     broken_asked: int = Field(0, description="broken answers the path asked for (the rest never reached the merge)")
-    rejected: int = 0
+    rejected: int = Field(0, description="broken answers asked for and not merged")
     broken_kept: int = 0
     correct: int = Field(0, description="cases translated correctly by the rules + the fake LLM's answer")
 
@@ -114,7 +114,7 @@ def llm_validation(cases: list[BenchCase], mappings: dict[str, dict[str, str]],
         result, calls = _translated(case, fields, config, bad)
         figures.broken += 1
         figures.broken_asked += calls > 0
-        figures.rejected += result is None or not result.used_llm
+        figures.rejected += calls > 0 and (result is None or not result.used_llm)  # of those asked
         sent = json.dumps(result.dsl) if result is not None and result.used_llm else ""
         figures.broken_kept += any(mark in sent for mark in ("no_such_field", "not-a-number", "not-an-ip", '"z"'))
     return figures

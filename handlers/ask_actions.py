@@ -6,11 +6,11 @@ In an on-call channel a message that reports trouble wants what to do even when 
 is seen ("redis-01 and redis-02 both say role:master", "etcd: mvcc: database space exceeded ??"),
 so a question asks for action unless its form asks what something is or how it works ("what does
 X mean", "which policies does Redis have", "how is X configured", "что означает", "как работает",
-"когда был"): the default is action, the exception is explanation.
-which sections say what to do is read from the best document's headings (first checks, diagnosis,
-troubleshooting; then mitigation, fixes, remediation). Those sections are
-quoted first, lines and commands as written, then the other sections as context. A Russian question
-gets Russian framing; the quoted text and its commands stay as they are.
+"когда был"): the default is action, the exception is explanation. Which sections say what to do
+is read from the best document's headings (first checks, diagnosis, troubleshooting; then
+mitigation, fixes, remediation). Those sections are quoted first, lines and commands as written,
+then the other sections as context. A Russian question gets Russian framing; the quoted text and
+its commands stay as they are.
 """
 
 from __future__ import annotations

@@ -112,17 +112,18 @@ def translate(question: str, fields: dict[str, str], config: OpenSearchSettings,
         from handlers.llm.log_clauses import translate_rest
         from integrations.llm.structured import failure_note
 
-        asked = question_for_llm(parsed)
+        asked = question_for_llm(parsed, guesses)
         base = build_search(asked, schema, max_size=config.max_query_size) if guesses else built
         added = translate_rest(question, leftover, base.body, schema, llm, max_size=config.max_query_size,
                                parsed=asked)
         if added.status == "added" and added.body is not None:
-            kept = [c for c in guesses if not _placed(c, json.dumps(added.body["query"]))]
+            kept = [c for c in guesses if not _placed(c, added.body["query"])]
             result.dsl = add_clauses(added.body, [field_clause(c) for c in kept if not c.exclude],
                                      [field_clause(c) for c in kept if c.exclude])
             result.used_llm = True
-            placed = tuple(describe(c) for c in guesses if c not in kept)
-            result.understood = [line for line in result.understood if not line.startswith(placed)]
+            placed = {describe(c) for c in guesses if c not in kept}
+            result.understood = [line for line in result.understood if line.split(" (matched as text", 1)[0]
+                                 not in placed]
             result.understood += added.parts or [f"{added.understood or 'more clauses'} (LLM)"]
             result.not_understood = [*added.not_understood, *built.skipped]
         if added.status == "nothing":
@@ -142,22 +143,45 @@ def withheld_guesses(parsed: LogQuestion) -> list[FieldClause]:
     return [c for c in parsed.guesses if c in parsed.clauses and (isinstance(c.value, str) or c.op == "range")]
 
 
-def question_for_llm(parsed: LogQuestion) -> LogQuestion:
-    """The question the LLM is asked to extend: the rules' reading without the guesses they withhold."""
-    guesses = withheld_guesses(parsed)
+def question_for_llm(parsed: LogQuestion, guesses: list[FieldClause] | None = None) -> LogQuestion:
+    """The question the LLM is asked to extend: the rules' reading without the guesses they withhold
+    (`guesses`, when already known: withheld_guesses(parsed))."""
+    guesses = withheld_guesses(parsed) if guesses is None else guesses
     if not guesses:
         return parsed
     return parsed.model_copy(update={"clauses": [c for c in parsed.clauses if c not in guesses],
                                      "as_text": [], "guesses": []})
 
 
-def _placed(guess: FieldClause, query: str) -> bool:
+def _placed(guess: FieldClause, query: object) -> bool:
     """Whether the LLM's query has the guess's value somewhere (then its answer placed it, maybe elsewhere):
-    the text, or a bound of the range ("дольше 30 сек" on waitMs rather than the guessed durMs)."""
+    the text as a value, or a bound of a range clause ("дольше 30 сек" on waitMs rather than the guessed durMs)."""
     if guess.op != "range":
-        return json.dumps(guess.value) in query
-    bounds = [json.dumps(b) for b in (guess.gte, guess.gt, guess.lte, guess.lt) if b is not None]
-    return any(f": {b}{end}" in query for b in bounds for end in ("}", ","))
+        return guess.value in _values(query)
+    bounds = {b for b in (guess.gte, guess.gt, guess.lte, guess.lt) if b is not None}
+    return bool(bounds & set(_range_bounds(query)))
+
+
+def _values(node: object) -> list[object]:
+    """Every scalar value of a query body."""
+    if isinstance(node, dict):
+        return [v for child in node.values() for v in _values(child)]
+    if isinstance(node, list):
+        return [v for child in node for v in _values(child)]
+    return [node]
+
+
+def _range_bounds(node: object) -> list[object]:
+    """The bounds of every range clause of a query body ({"range": {field: {"gte": …}}})."""
+    if isinstance(node, list):
+        return [b for child in node for b in _range_bounds(child)]
+    if not isinstance(node, dict):
+        return []
+    found = [b for key, child in node.items() if key != "range" for b in _range_bounds(child)]
+    for spec in (node.get("range") or {}).values():
+        if isinstance(spec, dict):
+            found += [v for k, v in spec.items() if k in ("gte", "gt", "lte", "lt")]
+    return found
 
 
 def fetch_fields(client: Any, index: str, config: OpenSearchSettings) -> dict[str, str]:

@@ -19,14 +19,13 @@ of words covered where it has not.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from pathlib import Path
 
 from knowledge.query_terms import is_incidental
 from knowledge.retrieval import Retriever, SearchResult, split_identifier
-from knowledge.sparse import SparseVector, tokenize
+from knowledge.sparse import SparseVector, bm25_idf, tokenize
 from knowledge.store import SearchFilter
 
 PROFILE_WEIGHT = 1.0  # the profile's share against the retrieval score (both scaled to the pool's best)
@@ -91,7 +90,7 @@ def _bm25(weight: dict[frozenset[str], float], fields: list[list[str]],
         df = sum(1 for c in counts if c)
         if not df:
             continue
-        idf = w * math.log(1 + (n - df + 0.5) / (df + 0.5)) * boost(group, w)
+        idf = w * bm25_idf(n, df) * boost(group, w)
         for i, tf in enumerate(counts):
             if tf:
                 scores[i] += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len(fields[i]) / average))
@@ -118,7 +117,7 @@ def profile_scores(groups: list[frozenset[str]], results: list[SearchResult],
     scores = _bm25(weight, profiles, lambda g, _: 1 + SUBJECT_WEIGHT * (g is subject))
     for group, w in weight.items():  # a word in the title or file name counts once more
         df = sum(1 for p in profiles if group & set(p))
-        idf = w * math.log(1 + (len(profiles) - df + 0.5) / (df + 0.5)) * (1 + SUBJECT_WEIGHT * (group is subject))
+        idf = w * bm25_idf(len(profiles), df) * (1 + SUBJECT_WEIGHT * (group is subject))
         for i, title in enumerate(titles):
             scores[i] += idf * TITLE_BOOST * bool(group & title)
     if about:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from core.typos import one_typo_apart
 from knowledge.sparse import STOP_WORDS_RU, tokenize
 
 GLOSSARY = Path(__file__).resolve().parent / "data" / "ops_glossary.yaml"
@@ -61,9 +62,11 @@ PATH_READING = "filesystem"
 # a hyphenated name ending the way services are named: "search-api", "checkout-svc", "billing-web"
 _SERVICE_NAME = re.compile(r"^[a-zа-яё0-9]+(?:-[a-zа-яё0-9]+)*"
                            r"-(?:api|svc|service|app|web|backend|frontend|ui|gateway|gw)$")
-# who relayed the complaint, not what is wrong: "the payments team says", "search team reports", "от команды billing"
+# who relayed the complaint, not what is wrong: "the payments team says", "search team reports", "ребята из crm",
+# "от команды billing" ("команда" alone may be a command: "команда kubectl apply висит" names what is wrong)
 _TEAM = frozenset({"team", "teams", "folks", "guys"})
-_RU_TEAM = re.compile(r"^команд[аыеуой]$|^ребят[аы]?$")
+_RU_TEAM = re.compile(r"^ребят[аы]?$")
+_RU_FROM_TEAM = ("от", "команды")
 LOANWORD_PREFIX = 4  # a transliterated stem this long may start a word of the documents
 LOANWORD_MATCHES = 2  # ...and is read as those words when it starts at most this many
 _LETTERS = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
@@ -99,20 +102,24 @@ def transliterate(word: str) -> str:
     return "".join(_LETTERS.get(ch, ch) for ch in word.lower())
 
 
+def _next(words: list[str], i: int) -> str:
+    return words[i + 1].lower() if i + 1 < len(words) else ""
+
+
 def _names_a_team(words: list[str], i: int) -> bool:
-    """Whether the word is a team or the name of one: "payments team", "команда billing", "ребята из crm"."""
+    """Whether the word is a team or the name of one: "payments team", "ребята из crm", "от команды billing"."""
     lowered = words[i].lower()
-    following = words[i + 1].lower() if i + 1 < len(words) else ""
-    previous = [w.lower() for w in words[max(0, i - 2):i]]
-    if lowered in _TEAM or following in _TEAM or _RU_TEAM.match(lowered):
+    before = tuple(w.lower() for w in words[max(0, i - 2):i])
+    if lowered in _TEAM or _next(words, i) in _TEAM or _RU_TEAM.match(lowered):
         return True
-    return bool(previous) and bool(_RU_TEAM.match(previous[-1]) or (
-        previous[-1] == "из" and len(previous) == 2 and _RU_TEAM.match(previous[0])))
+    from_team = (*before[-1:], lowered) == _RU_FROM_TEAM or before == _RU_FROM_TEAM  # "от команды", its name
+    from_guys = len(before) == 2 and before[1] == "из" and bool(_RU_TEAM.match(before[0]))  # "ребята из X"
+    return from_team or from_guys
 
 
 def _is_pod(words: list[str], i: int) -> bool:
     """"под" the pod, not the preposition: "под нагрузкой" (instrumental), "под 90%" (about)."""
-    following = words[i + 1].lower() if i + 1 < len(words) else ""
+    following = _next(words, i)
     return not ((_CYRILLIC.search(following) and _INSTRUMENTAL.search(following)) or _DIGIT.match(following))
 
 
@@ -124,7 +131,7 @@ _HEAP_CONTEXT = frozenset({"jvm", "java", "heap", "gc", "xmx"})
 def _is_quantity(words: list[str], i: int) -> bool:
     """"куча" as "a lot of", not the JVM heap: before a plural noun ("куча ошибок", "куча подов") or a
     Latin word that is no heap's ("куча csr"); "куча под 90%", "куча jvm", "размер кучи" are the heap."""
-    following = words[i + 1].lower() if i + 1 < len(words) else ""
+    following = _next(words, i)
     if _CYRILLIC.search(following):
         return _GENITIVE_PLURAL.search(following) is not None
     return bool(following) and following not in _HEAP_CONTEXT and not _DIGIT.search(following)
@@ -248,18 +255,6 @@ def word_groups(text: str) -> list[frozenset[str]]:
     return [terms for terms, _ in weighted_groups(text)]
 
 
-def near_miss(word: str, known: str) -> bool:
-    """Whether `word` is `known` with one letter changed, added, dropped or two neighbours swapped."""
-    if word == known or abs(len(word) - len(known)) > 1:
-        return False
-    if len(word) == len(known):
-        diff = [i for i, (a, b) in enumerate(zip(word, known, strict=True)) if a != b]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and word[diff[0]] == known[diff[1]] and word[diff[1]] == known[diff[0]])
-    short, long_ = sorted((word, known), key=len)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-
 def spelled(text: str, vocabulary: set[str]) -> str:
     """`text` with each Latin word the `vocabulary` (lower-case words) does not know, not even by its
     stem, replaced by the one known word it is a near miss of ("wirte" -> "write"); a word shorter
@@ -271,7 +266,7 @@ def spelled(text: str, vocabulary: set[str]) -> str:
         lowered = word.lower()
         if len(lowered) < TYPO_MIN_LETTERS or lowered in vocabulary or not set(tokenize(lowered)) - stems:
             return word
-        near = sorted(known for known in vocabulary if near_miss(lowered, known))
+        near = sorted(known for known in vocabulary if one_typo_apart(lowered, known))
         return near[0] if len(near) == 1 else word
 
     return _LATIN_WORD.sub(fix, text)

@@ -12,6 +12,7 @@ Documents carry the BM25 term-frequency part; the IDF part is computed by Qdrant
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 from collections import Counter
@@ -48,6 +49,11 @@ STOP_WORDS_RU = frozenset([
 ])
 
 _STEMMERS = {"en": snowballstemmer.stemmer("english"), "ru": snowballstemmer.stemmer("russian")}
+
+
+def bm25_idf(documents: int, containing: int) -> float:
+    """BM25's IDF of a term `containing` of `documents` documents have (Lucene's form: never negative)."""
+    return math.log(1 + (documents - containing + 0.5) / (containing + 0.5))
 
 
 class SparseVector(BaseModel):

@@ -16,13 +16,12 @@ exact error line beats many loose words.
 
 from __future__ import annotations
 
-import math
 import re
 from functools import lru_cache
 
 from knowledge.query_terms import readings
 from knowledge.retrieval import SearchResult
-from knowledge.sparse import tokenize
+from knowledge.sparse import bm25_idf, tokenize
 
 PARTIAL_FROM = 4  # a symptom of this many words or more matches with some of them missing
 PARTIAL_SHARE = 0.6  # ... when at least this share of its words (by IDF) is in the question
@@ -67,7 +66,7 @@ def _idf(results: list[SearchResult]) -> dict[frozenset[str], float]:
     for words in per_document:
         for group in words:
             counts[group] = counts.get(group, 0) + 1
-    return {group: math.log(1 + (n - df + 0.5) / (df + 0.5)) for group, df in counts.items()}
+    return {group: bm25_idf(n, df) for group, df in counts.items()}
 
 
 def phrase_score(phrase: tuple[frozenset[str], ...], question: dict[str, float],

@@ -6,16 +6,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.typos import one_typo_apart
 from integrations.opensearch.question_words import (
     GLUE,
     PHRASES,
     RESPELLED,
+    STATUS_NUMBER,
 )
-from integrations.opensearch.vocabulary import near
+from integrations.opensearch.vocabulary import stem
 
 # A path starts at the root or is a key prefix ending in "/" ("releases/", "logs/2026/"; not "w/", with).
+_QUOTED_TEXT = r"\"[^\"]+\"|«[^»]+»|“[^”]+”|„[^“”]+[“”]|`[^`]+`|(?<!\w)'[^']{2,}'(?!\w)"
 TOKEN_RE = re.compile(
-    r"(?P<quoted>\"[^\"]+\"|«[^»]+»|“[^”]+”|„[^“”]+[“”]|`[^`]+`|(?<!\w)'[^']{2,}'(?!\w))"
+    rf"(?P<quoted>{_QUOTED_TEXT})"
     r"|(?P<ip>\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2}|:\d{1,5})?(?![\w.]))"
     r"|(?P<cmp>>=|<=|=>|=<|≥|≤|>|<)"
     r"|(?P<num>(?<![\w.])\d+(?:[.,]\d+)?)(?:-?(?:х|ти|ми|ух|ех|ёх|ри)(?!\w)|-и(?!\w))?\s?(?P<unit>ms|мс|msec|millis(?:econds?)?|миллисекунд\w*|"
@@ -28,18 +31,26 @@ TOKEN_RE = re.compile(
 
 
 _MAX_PHRASE = max(len(p) for p in PHRASES)
-_WORD = re.compile(r"(?<![\w/.-])[a-z]{4,}(?![\w/.-])", re.IGNORECASE)
+_WORD = re.compile(r"(?<![\w/.-])[a-z]{5,}(?![\w/.-])", re.IGNORECASE)
+_QUOTED = re.compile(f"({_QUOTED_TEXT})")  # captured, so that split() keeps the quoted pieces
+_RESPELLED_STEMS = frozenset(stem(word) for word in RESPELLED)
+# A hyphenated word whose first part is a function word is two words ("non-normal", "per-host", "by-namespace").
+SPLIT_PREFIXES = ("non", "per", "by")
 
 
 def respelled(text: str) -> str:
-    """The question with a function word's typo spelled right ("exlcuding" -> "excluding", "sinse" -> "since")."""
+    """The question with a function word's typo spelled right ("exlcuding" -> "excluding", "sinse" ->
+    "since"); a quoted phrase stays as written, and so does a word that is one of those words in another
+    form ("request", "beside")."""
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
         low = word.lower()
-        return next((right for right in RESPELLED if low != right and near(low, right)), word)
-    return _WORD.sub(fix, text)
-# A hyphenated word whose first part is a function word is two words ("non-normal", "per-host", "by-namespace").
-SPLIT_PREFIXES = ("non", "per", "by")
+        if stem(low) in _RESPELLED_STEMS:
+            return word
+        return next((right for right in RESPELLED if one_typo_apart(low, right)), word)
+
+    pieces = _QUOTED.split(text)  # text, quoted, text, …
+    return "".join(piece if i % 2 else _WORD.sub(fix, piece) for i, piece in enumerate(pieces))
 
 
 @dataclass
@@ -74,7 +85,7 @@ def tokenize(text: str) -> list[Token]:
             out.append(Token(cut + 1, match.end(), text_[len(head) + 1:], "word"))
             continue
         unit = (match.group("unit") or "").lower() if kind == "num" else ""
-        if unit == "с" and " " in match.group(0) and re.fullmatch(r"[1-5]\d\d", text_):
+        if unit == "с" and " " in match.group(0) and STATUS_NUMBER.fullmatch(text_):
             out.append(Token(match.start(), match.start() + len(text_), text_, "num"))  # "404 с урла": a status
             out.append(Token(match.end() - 1, match.end(), match.group(0)[-1], "word"))  # and "с" is "from"
             continue

@@ -4,6 +4,7 @@ sets a word can be a value of by itself (levels, programs, environments, currenc
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 # Level words (prefixes) -> the level they mean; a layout's own spelling is chosen in level_values.
@@ -46,6 +47,7 @@ SERVICE_SUFFIXES = {"service", "svc", "api", "worker", "app", "server", "gateway
 # Function words a typo must not hide ("exlcuding", "sinse", "requets"): respelled before the reading. Five
 # letters or more, none one typo from a value people filter on ("after" is one from "alter").
 RESPELLED = ("since", "excluding", "except", "without", "between", "ignoring", "besides", "requests", "responses")
+STATUS_NUMBER = re.compile(r"[1-5]\d\d")  # a number that is an HTTP status ("404 с урла", "503s")
 # After "what" they make it a question about the lines ("what did X do"), not "which X".
 AUXILIARIES = {"did", "does", "do", "was", "were", "is", "are", "has", "have", "happened", "went"}
 # Syslog facility names (RFC 5424) that are nothing else: "user", "mail", "cron", "daemon" are programs and words.

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from core.typos import one_typo_apart
 from integrations.opensearch.question_tokens import Token
 from integrations.opensearch.question_words import (
     BOUNDARY,
@@ -26,6 +27,7 @@ from integrations.opensearch.question_words import (
     SIZE_UNITS,
     SQL_VERBS,
     STATUS_CLASS_WORDS,
+    STATUS_NUMBER,
     STREAMS,
 )
 from integrations.opensearch.value_words import (
@@ -37,7 +39,7 @@ from integrations.opensearch.value_words import (
     resource_of,
     verb_of,
 )
-from integrations.opensearch.vocabulary import Vocabulary, near, stem
+from integrations.opensearch.vocabulary import Vocabulary, stem
 
 STATUS_CLASS = re.compile(r"^([1-5])(?:xx|хх)s?$", re.IGNORECASE)
 STATUS_CODE = re.compile(r"^([1-5]\d\d)(?:s|'s|-?х|-?е|-?ые|-?ых|-ки|-ок)?$", re.IGNORECASE)
@@ -103,7 +105,8 @@ def level_of(token: Token) -> str | None:
         if low == prefix or (low.startswith(prefix) and len(prefix) >= 4):
             return level
     if len(low) >= 5:
-        return next((level for word, level in _TYPO_LEVELS.items() if near(low, word)), None)
+        return next((level for word, level in _TYPO_LEVELS.items() if low == word or one_typo_apart(low, word)),
+                    None)
     return None
 
 
@@ -128,7 +131,7 @@ def typed_value(token: Token, vocab: Vocabulary) -> Value | None:
         size = unit_factor(unit, SIZE_UNITS)
         if size is not None:
             return Value(token, "size", text + unit, number * size)
-        if not unit and re.fullmatch(r"[1-5]\d\d", text):
+        if not unit and STATUS_NUMBER.fullmatch(text):
             return Value(token, "status", text, number)
         return Value(token, "number", text, number)
     if token.kind != "word" or token.tag:

@@ -16,6 +16,7 @@ from functools import lru_cache
 import snowballstemmer
 from pydantic import BaseModel, Field
 
+from core.typos import one_typo_apart
 from integrations.opensearch.field_words import russian_parts
 from integrations.opensearch.mapping import CANDIDATES, DATE, EXACT, NUMERIC
 
@@ -201,18 +202,6 @@ _LATIN = dict(zip("абвгдезийклмнопрстуфхцыэ", "abvgdezii
     "ж": "zh", "ч": "ch", "ш": "sh", "щ": "sch", "ю": "yu", "я": "ya", "ь": "", "ъ": "", "ё": "e"}
 
 
-def near(word: str, other: str) -> bool:
-    """One typo apart: a swap of two neighbours, one letter changed, added or dropped ("erorrs")."""
-    if word == other or abs(len(word) - len(other)) > 1:
-        return word == other
-    if len(word) == len(other):
-        diff = [i for i, (a, b) in enumerate(zip(word, other, strict=True)) if a != b]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and word[diff[0]] == other[diff[1]]
-                                  and word[diff[1]] == other[diff[0]])
-    short, long_ = sorted((word, other), key=len)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-
 @lru_cache(maxsize=65536)
 def spelled(word: str) -> str:
     """A long field word with one typo spelled right ("namepsace", "контейнре", "неймпейсам"), its ending
@@ -224,7 +213,7 @@ def spelled(word: str) -> str:
         if low[:2] != syn[:2]:
             continue
         for cut in (len(syn) - 1, len(syn), len(syn) + 1):
-            if cut <= len(low) <= cut + 4 and near(low[:cut], syn):
+            if cut <= len(low) <= cut + 4 and one_typo_apart(low[:cut], syn):
                 return syn + low[cut:]
     return word
 

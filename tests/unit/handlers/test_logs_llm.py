@@ -144,3 +144,15 @@ def test_a_threshold_on_the_generic_of_several_measures_is_a_guess_the_llm_may_m
 def test_a_guessed_measure_stays_where_the_llm_does_not_place_its_value() -> None:
     result, _ = _jobs("jobs stuck more than 30s before they started", answer(clause("msg", "match", value="stuck")))
     assert '"durMs": {"gt": 30000}' in json.dumps(result.dsl["query"])
+
+
+def test_a_guess_counts_as_placed_only_by_a_value_or_a_range_bound_of_the_llms_query() -> None:
+    from handlers.logs import _placed
+    from integrations.opensearch.question import FieldClause
+
+    query = {"bool": {"filter": [{"range": {"waitMs": {"gt": 30000}}}, {"term": {"pod": "cart-1"}}],
+                      "must": [{"match": {"message": {"query": "timeout", "boost": 10}}}]}}
+    assert _placed(FieldClause(field="durMs", op="range", gt=30000), query)  # placed on another field
+    assert not _placed(FieldClause(field="durMs", op="range", gt=10), query)  # a boost of 10 is no bound
+    assert _placed(FieldClause(field="app", op="term", value="cart-1"), query)
+    assert not _placed(FieldClause(field="app", op="term", value="cart"), query)

@@ -47,6 +47,7 @@ def test_service_and_team_names_say_who_not_what() -> None:
     assert is_incidental(service) and not is_incidental(word_groups("kube-apiserver slow")[0])
     assert [w for w, _, _ in readings("payments team says nobody got paged")] == ["says", "nobody", "got", "paged"]
     assert [w for w, _, _ in readings("от команды billing пришло, ребята из crm жалуются")] == ["пришло", "жалуются"]
+    assert "kubectl" in [w for w, _, _ in readings("команда kubectl apply висит")]  # a command, not a team
 
 
 def test_a_glossary_word_with_digits_reads_no_bare_number() -> None:

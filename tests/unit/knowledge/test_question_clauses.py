@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from core.typos import one_typo_apart as near_miss
 from knowledge.doc_rank import rank_documents, vocabulary
-from knowledge.query_terms import CONTEXT_WEIGHT, clauses, near_miss, spelled, weighted_groups
+from knowledge.query_terms import CONTEXT_WEIGHT, clauses, spelled, weighted_groups
 from knowledge.retrieval import SearchResult
 
 

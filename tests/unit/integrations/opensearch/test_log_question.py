@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from core.typos import one_typo_apart as near
 from integrations.opensearch.mapping import IndexSchema, fields_from_mapping
 from integrations.opensearch.question_parser import LogQuestion, parse
-from integrations.opensearch.typed_values import near
 from tests.support.log_cases import MAPPINGS
 
 NOW = datetime.fromisoformat("2026-11-22T15:30:00+03:00")

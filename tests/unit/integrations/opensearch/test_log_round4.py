@@ -14,12 +14,11 @@ import yaml
 
 from handlers.logs import translate
 from integrations.opensearch.config import OpenSearchSettings
-from integrations.opensearch.mapping import IndexSchema
-from integrations.opensearch.question_parser import parse
 from integrations.opensearch.question_tokens import Token, tokenize
 from integrations.opensearch.typed_values import spoken_number
 from integrations.opensearch.value_words import event_type_field
 from integrations.opensearch.vocabulary import stem, vocabulary
+from tests.support.log_rules import facts, parse_on
 from tests.support.log_scoring import NOW, BenchCase, case_items, score
 from tests.support.paths import TEST_DATA
 
@@ -66,13 +65,7 @@ def test_round4_test_case_translates_to_its_meaning(case: BenchCase) -> None:
 
 
 def ask(question: str, mapping: str) -> Any:
-    return parse(question, now=NOW, schema=IndexSchema(pattern=mapping, fields=MAPPINGS[mapping]))
-
-
-def facts(result: Any) -> set[tuple[Any, ...]]:
-    return {(c.field, c.op, c.value if c.op != "terms" else tuple(c.values), c.exclude,
-             tuple((k, getattr(c, k)) for k in ("gte", "gt", "lte", "lt") if getattr(c, k) is not None))
-            for c in result.clauses}
+    return parse_on(question, mapping, MAPPINGS[mapping])
 
 
 @pytest.mark.parametrize(("question", "mapping", "fields"), [

@@ -6,18 +6,14 @@ file's own, with phrasings of its own."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from integrations.opensearch.field_words import russian_parts
-from integrations.opensearch.mapping import IndexSchema
-from integrations.opensearch.question_parser import parse
 from integrations.opensearch.vocabulary import vocabulary
-from tests.unit.integrations.opensearch.test_log_round4 import facts
+from tests.support.log_rules import facts, parse_on
 
-NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 MAPPINGS: dict[str, dict[str, str]] = {
     "sqlaudit": {"@timestamp": "date", "server": "keyword", "db_name": "keyword", "db_role": "keyword",
                  "table_name": "keyword", "command": "keyword", "sql_text": "text", "elapsed_ms": "long",
@@ -35,7 +31,7 @@ MAPPINGS: dict[str, dict[str, str]] = {
 
 
 def ask(question: str, mapping: str) -> Any:
-    return parse(question, now=NOW, schema=IndexSchema(pattern=mapping, fields=MAPPINGS[mapping]))
+    return parse_on(question, mapping, MAPPINGS[mapping])
 
 
 def test_the_field_words_file_maps_russian_words_to_one_english_part_each() -> None:

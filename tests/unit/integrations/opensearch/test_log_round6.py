@@ -11,12 +11,10 @@ from typing import Any
 
 import pytest
 
-from integrations.opensearch.mapping import IndexSchema
-from integrations.opensearch.question_parser import parse
 from integrations.opensearch.question_tokens import respelled, tokenize
-from tests.unit.integrations.opensearch.test_log_round4 import facts
+from tests.support.log_rules import facts, parse_on
+from tests.support.log_scoring import NOW
 
-NOW = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
 MAPPINGS: dict[str, dict[str, str]] = {
     "blobs": {"@timestamp": "date", "container": "keyword", "blob_name": "keyword", "verb": "keyword",
               "status_code": "integer", "errorCode": "keyword", "response_bytes": "long", "latency_ms": "integer",
@@ -32,7 +30,7 @@ MAPPINGS: dict[str, dict[str, str]] = {
 
 
 def ask(question: str, mapping: str) -> Any:
-    return parse(question, now=NOW, schema=IndexSchema(pattern=mapping, fields=MAPPINGS[mapping]))
+    return parse_on(question, mapping, MAPPINGS[mapping])
 
 
 @pytest.mark.parametrize(("question", "mapping", "fact"), [
@@ -89,10 +87,10 @@ def test_field_words_of_unfamiliar_layouts(question: str, mapping: str, fact: tu
 def test_a_plural_of_a_fields_whole_name_names_it_even_when_its_stem_is_too_common() -> None:
     # `requester` stems to "request", a word too common to name a field alone
     fields = {"@timestamp": "date", "requester": "keyword", "request_id": "keyword", "status": "integer"}
-    result = parse("top requesters by 403s", now=NOW, schema=IndexSchema(pattern="x", fields=fields))
+    result = parse_on("top requesters by 403s", "x", fields)
     assert [a.field for a in result.aggregations] == ["requester"]
-    assert [a.field for a in parse("у какого реквестера больше всего 403", now=NOW,
-                                   schema=IndexSchema(pattern="x", fields=fields)).aggregations] == ["requester"]
+    russian = parse_on("у какого реквестера больше всего 403", "x", fields)
+    assert [a.field for a in russian.aggregations] == ["requester"]
 
 
 @pytest.mark.parametrize(("question", "fact"), [
@@ -101,7 +99,7 @@ def test_a_plural_of_a_fields_whole_name_names_it_even_when_its_stem_is_too_comm
 ])
 def test_a_key_ending_in_a_slash_is_a_prefix(question: str, fact: tuple[Any, ...]) -> None:
     fields = {**MAPPINGS["blobs"], "key": "keyword"}
-    assert fact in facts(parse(question, now=NOW, schema=IndexSchema(pattern="x", fields=fields)))
+    assert fact in facts(parse_on(question, "x", fields))
 
 
 def test_a_chat_abbreviation_with_a_slash_is_no_path() -> None:
@@ -133,6 +131,11 @@ def test_exclusions_said_with_typos_or_other_words_and_where_they_end(question: 
 def test_a_function_words_typo_is_respelled_and_values_are_not() -> None:
     assert respelled("errors sinse monday exlcuding db-1") == "errors since monday excluding db-1"
     assert respelled("ALTER statements after noon") == "ALTER statements after noon"
+
+
+def test_a_quoted_phrase_and_a_right_word_of_another_form_are_not_respelled() -> None:
+    assert respelled('lines with "request timeout" sinse monday') == 'lines with "request timeout" since monday'
+    assert respelled("Request timed out beside the sine wave") == "Request timed out beside the sine wave"
 
 
 @pytest.mark.parametrize(("question", "days"), [("warnings sinse tuesday", 6), ("ERROR с позавчера", 2),
@@ -173,7 +176,7 @@ def test_a_possessive_of_a_hyphenated_name_is_the_name() -> None:
 
 def test_a_tls_version_goes_to_the_protocol_field() -> None:
     fields = {**MAPPINGS["blobs"], "tls_version": "keyword"}
-    result = parse("not on TLSv1.0", now=NOW, schema=IndexSchema(pattern="x", fields=fields))
+    result = parse_on("not on TLSv1.0", "x", fields)
     assert facts(result) == {("tls_version", "term", "TLSv1.0", True, ())}
 
 
@@ -187,5 +190,5 @@ def test_an_error_word_beside_a_code_is_that_code_where_there_are_no_levels() ->
 def test_the_component_that_reported_an_event_is_no_service_of_the_lines() -> None:
     fields = {"lastTimestamp": "date", "involvedObject.name": "keyword", "reason": "keyword",
               "source.component": "keyword", "message": "text"}
-    result = parse("BackOff for cart-service", now=NOW, schema=IndexSchema(pattern="x", fields=fields))
+    result = parse_on("BackOff for cart-service", "x", fields)
     assert "source.component" not in {c.field for c in result.clauses}
