@@ -9,19 +9,23 @@ dialog (`actions/dialogs/open`), each with the press's short-lived `trigger_id`.
 updates the text, never counts a second vote.
 
 On Mattermost the submission arrives unsigned (Mattermost POSTs it to our URL), so the state carries
-an HMAC (the button's secret) over everything in it, the presser's id included: a forged or edited
-state, or a submission in someone else's name, is refused.
+an HMAC (the button's secret) over everything in it, the presser's id and the time it was issued
+included: a forged or edited state, one older than STATE_TTL_S, or one sent back by another user id
+than it was issued to, is refused. Mattermost's user ids themselves are not authenticated to us (its
+action and dialog requests carry no signature of their own), so a reason is as trustworthy as the
+vote it completes, never more.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import logging
+import time
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.request_input import BadRequest
+from bot.request_input import BadRequest, validated
 from core.cards import FEEDBACK_WRONG
-from core.events import Action, InvalidPayload, Platform, describe_validation_error, load_json
+from core.events import Action, InvalidPayload, Platform, load_json
 from handlers.feedback import REASON_MAX
 from integrations.mattermost import sign_action, verify_action
 
@@ -30,15 +34,8 @@ FIELD = "reason"
 TITLE = "Wrong cause"
 LABEL = "What was the cause?"
 NOTE = "Your vote is recorded. A line on the real cause helps whoever gets this alert next."
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def validated(model: type[ModelT], data: Any, what: str) -> ModelT:
-    """`data` as `model`, or BadRequest (400) naming the fields that are wrong."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise BadRequest(describe_validation_error(exc, what=what)) from None
+STATE_TTL_S = 900  # a dialog left open longer than this is sent in vain (the vote stays counted)
+log = logging.getLogger(__name__)
 
 
 class ReasonState(BaseModel):
@@ -50,16 +47,30 @@ class ReasonState(BaseModel):
     channel: str = Field(min_length=1, max_length=100)
     post: str = Field("", max_length=100, description="the message the button was on")
     user_id: str = Field("", max_length=100, description="Mattermost: who pressed; only they may submit")
+    issued: int = Field(0, ge=0, description="Mattermost: when the state was signed (Unix seconds)")
     signature: str = Field("", max_length=128, description="Mattermost: HMAC of the fields above")
 
-    def signed(self, secret: str) -> ReasonState:
-        return self.model_copy(update={"signature": sign_action(secret, CALLBACK_ID, self._signed_text())})
+    @classmethod
+    def of(cls, pressed: Action) -> ReasonState | None:
+        """The state of a press, or None (logged) when the press cannot carry one (no channel, an id
+        too long): the vote is counted all the same, only no form opens."""
+        try:
+            return cls(card=pressed.value, channel=pressed.channel, post=pressed.post_id or "",
+                       user_id=pressed.user_id if pressed.platform == "mattermost" else "")
+        except ValidationError as exc:
+            log.warning("no wrong-cause form for this press: %s", exc.errors()[0].get("loc"))
+            return None
 
-    def verify(self, secret: str) -> bool:
-        return self.signature.isascii() and verify_action(secret, CALLBACK_ID, self._signed_text(), self.signature)
+    def signed(self, secret: str, now: float | None = None) -> ReasonState:
+        issued = self.model_copy(update={"issued": int(time.time() if now is None else now)})
+        return issued.model_copy(update={"signature": sign_action(secret, CALLBACK_ID, issued._signed_text())})
+
+    def verify(self, secret: str, now: float | None = None) -> bool:
+        fresh = (time.time() if now is None else now) - self.issued <= STATE_TTL_S
+        return fresh and verify_action(secret, CALLBACK_ID, self._signed_text(), self.signature)
 
     def _signed_text(self) -> str:  # signed as the dialog's callback id, so no button's signature fits
-        return "\n".join((self.card, self.channel, self.post, self.user_id))
+        return self.model_dump_json(exclude={"signature"})  # JSON: no field's text can pass for another's
 
     def dumps(self) -> str:
         return self.model_dump_json(exclude_defaults=True)

@@ -25,7 +25,7 @@ from bot import feedback_reason
 from bot.app_keys import EXECUTOR, SETTINGS
 from bot.command_intake import accept_action, accept_command, accept_mention, ack_text
 from bot.config import Settings
-from bot.request_input import BadRequest, body_bytes, form_fields, json_object, secure_equal, text_field
+from bot.request_input import BadRequest, body_bytes, form_fields, json_object, secure_equal, text_field, validated
 from core.cards import FEEDBACK_BUTTONS, FEEDBACK_WRONG
 from core.events import Action, Command, Mention
 from handlers.feedback import REASON_MAX
@@ -139,8 +139,7 @@ async def mattermost_action(request: web.Request) -> web.Response:
         return _error(400, "the callback has no context")
     action, value = text_field(context, "action"), text_field(context, "value")
     signature = text_field(context, "signature")
-    # A signature is hex; anything else (non-ASCII text included) cannot be one and is never compared.
-    if not signature.isascii() or not verify_action(request.app[ACTION_SECRET], action, value, signature):
+    if not verify_action(request.app[ACTION_SECRET], action, value, signature):
         log.warning("mattermost action refused: bad signature")
         return _error(401, "invalid action signature")
     pressed = Action(platform="mattermost", channel=text_field(body, "channel_id"),
@@ -158,10 +157,10 @@ async def mattermost_action(request: web.Request) -> web.Response:
 async def _open_reason_dialog(app: web.Application, trigger_id: str, pressed: Action) -> None:
     """The "wrong cause" dialog, its state signed; when Mattermost refuses it the vote still counts."""
     chat = app.get(DIALOGS)
-    if chat is None:  # no bot token or public URL here: the vote counts without a reason
+    state = feedback_reason.ReasonState.of(pressed)
+    if chat is None or state is None:  # no bot token or public URL here: the vote counts without a reason
         return
-    state = feedback_reason.ReasonState(card=pressed.value, channel=pressed.channel, post=pressed.post_id or "",
-                                        user_id=pressed.user_id).signed(app[ACTION_SECRET])
+    state = state.signed(app[ACTION_SECRET])
     dialog = textarea_dialog(feedback_reason.CALLBACK_ID, chat.dialog_url, feedback_reason.TITLE,
                              feedback_reason.LABEL, state.dumps(), field=feedback_reason.FIELD,
                              max_length=REASON_MAX, note=feedback_reason.NOTE)
@@ -190,13 +189,13 @@ async def mattermost_dialog(request: web.Request) -> web.Response:
     """A "wrong cause" dialog sent: the state must be ours, signed for this user in this channel (401 when
     not); the reason then goes to the worker as the press it completes. An empty answer closes the dialog."""
     body = await _payload(request, form=False, json=True)
-    submitted = feedback_reason.validated(DialogSubmission, body, "dialog submission")
+    submitted = validated(DialogSubmission, body, "dialog submission")
     if submitted.callback_id != feedback_reason.CALLBACK_ID:
         return _error(400, f"unknown dialog {submitted.callback_id[:60]!r}")
     state = feedback_reason.ReasonState.loads(submitted.state)
     if not state.verify(request.app[ACTION_SECRET]) or state.user_id != submitted.user_id or \
             state.channel != submitted.channel_id:
-        log.warning("mattermost dialog refused: bad state signature")
+        log.warning("mattermost dialog refused: bad, stale or someone else's state")
         return _error(401, "invalid dialog state")
     text = submitted.submission.get(feedback_reason.FIELD) or ""
     if submitted.cancelled or not text.strip():

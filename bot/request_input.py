@@ -8,16 +8,20 @@ anything but `BadRequest`, which the middleware answers with its status and reas
 from __future__ import annotations
 
 import hmac
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+from pydantic import BaseModel, ValidationError
 
-from core.events import InvalidPayload, check_json, load_json
+from core.events import InvalidPayload, check_json, describe_validation_error, load_json
 
 # What a malformed request can provoke in parsing code (ours, aiohttp's, slack-bolt's): a client's
 # mistake, answered 400. Anything else is a fault of ours and stays a logged 500.
 CLIENT_FAULTS = (ValueError, UnicodeError, LookupError, TypeError, AttributeError, RecursionError, OverflowError)
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 class BadRequest(Exception):
@@ -55,6 +59,14 @@ def decode_utf8(body: bytes) -> str:
         return body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BadRequest(f"the body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+
+
+def validated(model: type[ModelT], data: Any, what: str) -> ModelT:
+    """`data` as `model`, or BadRequest (400) naming the fields that are wrong."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadRequest(describe_validation_error(exc, what=what)) from None
 
 
 def json_object(body: bytes | str, what: str = "body") -> dict[str, Any]:

@@ -45,6 +45,7 @@ from bot.request_input import (
     json_object,
     object_field,
     text_field,
+    validated,
 )
 from core.cards import FEEDBACK_WRONG
 from core.events import Action, Command, Mention
@@ -106,7 +107,7 @@ def build_bolt_app(app: web.Application, *, signing_secret: str, bot_token: str,
 
     @bolt.view(feedback_reason.CALLBACK_ID)
     async def on_reason(ack: AsyncAck, body: dict[str, Any]) -> None:
-        submitted = feedback_reason.validated(ViewSubmission, body, "view_submission")
+        submitted = validated(ViewSubmission, body, "view_submission")
         state = feedback_reason.ReasonState.loads(submitted.view.private_metadata)
         await ack()  # an empty answer closes the modal
         reason = feedback_reason.reason_action("slack", state, user=submitted.user.username or submitted.user.name,
@@ -133,7 +134,9 @@ def build_bolt_app(app: web.Application, *, signing_secret: str, bot_token: str,
 
 async def _open_reason_modal(client: AsyncWebClient, trigger_id: str, pressed: Action) -> None:
     """The "wrong cause" modal; when Slack refuses it (an expired trigger, say) the vote still counts."""
-    state = feedback_reason.ReasonState(card=pressed.value, channel=pressed.channel, post=pressed.post_id or "")
+    state = feedback_reason.ReasonState.of(pressed)
+    if state is None:
+        return
     view = text_input_modal(feedback_reason.CALLBACK_ID, feedback_reason.TITLE, feedback_reason.LABEL, state.dumps(),
                             field=feedback_reason.FIELD, max_length=REASON_MAX, note=feedback_reason.NOTE)
     try:

@@ -209,7 +209,8 @@ def join_late(rt: Runtime, meta: IncidentMeta, change: Change, plan: Plan) -> No
     it before it was saved; it joins that digest now. Saved first, looked second, on both sides
     (the digest sets the channel's active key before it loads the window's incidents), so every
     incident of the window is in the digest exactly once, with no waiting."""
-    if not (change.new_incident and meta.status == "firing" and meta.channels) or plan.in_storm:
+    if not (change.new_incident and meta.status == "firing" and meta.channels and rt.settings.storm.enabled) \
+            or plan.in_storm or meta.receiver in SKIPPED_RECEIVERS:
         return
     for name in channel_names(meta.channels):
         active = cast("bytes | None", rt.redis.get(f"{PREFIX}active:{name}"))
@@ -218,8 +219,8 @@ def join_late(rt: Runtime, meta: IncidentMeta, change: Change, plan: Plan) -> No
         digest_key = active.decode()
         with rt.store.lock(digest_key):
             digest = load_digest(rt, digest_key)
-            if digest is None or meta.key in digest.members:
-                continue  # not gathered yet: the digest will find this incident saved
+            if digest is None or meta.key in digest.members or digest.wrapped_up:
+                continue  # not gathered yet (the digest will find this incident saved), or over
             _enlist(rt, digest, meta)
             _save_digest(rt, digest, rt.store.load(digest_key), time.time())
         plan.digests.append(digest_key)

@@ -58,8 +58,9 @@ def sign_action(secret: str, action: str, value: str) -> str:
 
 
 def verify_action(secret: str, action: str, value: str, signature: str) -> bool:
-    """Mattermost returns a button's context verbatim; only the bot can have signed it."""
-    return bool(secret) and hmac.compare_digest(sign_action(secret, action, value), signature)
+    """Mattermost returns a button's context verbatim; only the bot can have signed it. A signature is
+    hex: anything else (non-ASCII text included) cannot be one and is never compared."""
+    return bool(secret) and signature.isascii() and hmac.compare_digest(sign_action(secret, action, value), signature)
 
 
 def render_mattermost(card: Card, action_url: str | None = None, action_secret: str = "",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any, cast
 from urllib.parse import parse_qs, urlencode
 
@@ -14,7 +15,7 @@ import redis as redis_lib
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from bot.feedback_reason import CALLBACK_ID, ReasonState
+from bot.feedback_reason import CALLBACK_ID, STATE_TTL_S, ReasonState
 from bot.runtime import Runtime
 from core.cards import FEEDBACK_WRONG
 from handlers.feedback import FeedbackStore, evaluation_case, read_verdicts
@@ -193,7 +194,9 @@ async def test_mattermost_forged_dialog_submissions_are_refused(
     edited = state.model_copy(update={"card": "another-card"}).dumps()  # the old signature no longer fits
     someone_else = state.model_copy(update={"user_id": other}).signed("a-guessed-secret").dumps()
     button_signature = state.model_copy(update={"signature": sign_action(SECRET, FEEDBACK_WRONG, key)}).dumps()
+    stale = state.signed(SECRET, now=time.time() - 2 * STATE_TTL_S).dumps()  # ours, but issued long ago
     refused: list[tuple[dict[str, Any], int, str]] = [
+        ({**good, "state": stale}, 401, "invalid dialog state"),
         ({**good, "state": unsigned}, 401, "invalid dialog state"),
         ({**good, "state": edited}, 401, "invalid dialog state"),
         ({**good, "state": someone_else, "user_id": other}, 401, "invalid dialog state"),
@@ -215,3 +218,12 @@ async def test_mattermost_forged_dialog_submissions_are_refused(
     assert run_queued_actions(clean_redis) == ["counted"]  # only the press reached a worker
     assert (await web.post("/mattermost/dialog", json=good)).status == 200
     assert run_queued_actions(clean_redis) == ["reason_added"]
+
+
+def test_a_press_that_cannot_carry_a_form_state_opens_no_form_and_still_votes() -> None:
+    from core.events import Action
+
+    press = Action(platform="mattermost", channel="c" * 300, user="ana", user_id="u1", action=FEEDBACK_WRONG,
+                   value="card-1")
+    assert ReasonState.of(press) is None  # the route then goes straight on to count the vote
+    assert ReasonState.of(press.model_copy(update={"channel": "c1"})) is not None
