@@ -35,13 +35,18 @@ _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _INSTRUMENTAL = re.compile(r"(ой|ей|ом|ем|ём|ами|ями|ью)$")
 CONTEXT_WEIGHT = 0.3  # a context clause's words count this much in the document ranking
 TYPO_MIN_LETTERS = 5  # shorter words are not corrected: too many real words are one letter apart
-_SEPARATOR = re.compile(r"(,\s*а\b|[,;!?()]|\.(?!\w)|\s[-–—]\s|\b(?:but|yet|however|но)\b)", re.IGNORECASE)
+# "yet" joins clauses, but not in "not yet valid" or "is not valid yet'"
+_YET = r"(?<!not\s)\byet\b(?!\s*(?:['\"`,.;:!?)]|$))"
+_SEPARATOR = re.compile(rf"(,\s*а\b|[,;!?()]|\.(?!\w)|\s[-–—]\s|\b(?:but|however|но)\b|{_YET})", re.IGNORECASE)
 _CONTRAST = re.compile(r"but|yet|however|но|,\s*а", re.IGNORECASE)  # ", а": Russian "whereas"
-_CONTEXT = re.compile(r"\b(?:after|since|though|although|even\s+though|even\s+if|despite|после|хотя"
+_CONTEXT = re.compile(r"\b(?:after|since|though|although|even\s+though|even\s+if|despite|после|хотя|при\s+этом"
                       r"|несмотря\s+на|с\s+тех\s+пор)\b", re.IGNORECASE)
-_REASSURANCE = re.compile(r"\b(?:fine|ok|okay|normal|healthy|нормально|нормальн\w*|в\s+норме|в\s+порядке)\b",
+# "looks fine", "в норме"; not a measure against normal ("3x normal", "higher than normal")
+_REASSURANCE = re.compile(r"(?<!\dx )(?<!than )(?<!above )(?<!below )"
+                          r"\b(?:fine|ok|okay|normal|healthy|нормально|нормальн\w*|в\s+норме|в\s+порядке)\b",
                           re.IGNORECASE)
 _LATIN_WORD = re.compile(r"\b[a-zA-Z]+\b")
+_NAMED = re.compile(r"\b(?:ns|namespace|неймспейс\w*|-n)\s+$", re.IGNORECASE)  # the word next is a name
 _DIGIT = re.compile(r"\d")
 _PERCENT = re.compile(r"\s*%")
 PERCENT_READING = "usage full"  # "at 95%", "куча под 90%": how full something is
@@ -54,7 +59,8 @@ _FILLER_WORDS = """every each few several some any all other another itself them
 really very ever always keep keeps kept says said say shows showing seems everything anything something nothing
 night nights morning evening today yesterday tonight week weekend lunch
 другой другом другие другую другая других каждый каждые каждую каждого пару пара снова опять вообще раз этим этом
-этого этой сегодня вчера ночью утром вечером обеда обед ничего сам сама само сами себя вся всего"""
+этого этой сегодня вчера ночью утром вечером обеда обед ничего сам сама само сами себя вся всего показывает
+показывают показал пишет пишут"""
 FILLER = frozenset(_FILLER_WORDS.split())
 _PATH = re.compile(r"(?:^|(?<=\s))/(?=\w)(?!(?:proc|sys|dev|run)\b)")  # "/var", "/data/pg": a path, so a file
 # system; "/proc/mdstat", "/sys/…", "/dev/sdb" are the kernel's views and devices, not one
@@ -92,8 +98,9 @@ def _stem(word: str) -> str:
 def english_for(word: str) -> str:
     """The glossary's English words for one Russian word, or ""."""
     stem = _stem(word)
+    terms = {stem, *tokenize(word)}  # "p99" is its own term beside its number
     found = [english for key, english in glossary()
-             if stem == key or (len(key) >= PREFIX_STEM and stem.startswith(key))]
+             if key in terms or (len(key) >= PREFIX_STEM and stem.startswith(key))]
     return " ".join(dict.fromkeys(found))
 
 
@@ -138,7 +145,7 @@ def _is_quantity(words: list[str], i: int) -> bool:
 
 
 @cache
-def _filler_terms() -> frozenset[str]:
+def filler_terms() -> frozenset[str]:
     return frozenset(tokenize(" ".join(FILLER)))
 
 
@@ -148,7 +155,7 @@ def is_incidental(terms: frozenset[str]) -> bool:
     evidence for a document that has them ("any" of PrometheusErrorSendingAlertsToAnyAlertmanager),
     none against one that has not."""
     return (any(_DIGIT.search(term) or _SERVICE_NAME.search(term) for term in terms)
-            or bool(terms & _filler_terms()))
+            or bool(terms & filler_terms()))
 
 
 def _loanword(stem: str, known: set[str]) -> str:
@@ -245,6 +252,8 @@ def weighted_groups(text: str, known: set[str] | None = None) -> list[tuple[froz
     for clause, weight in clauses(text):
         for word, english, latin in readings(clause, known):
             terms = frozenset(tokenize(f"{word} {english} {latin}"))
+            if _SERVICE_NAME.search(word.lower()):  # "search-api" names which service, not OpenSearch
+                terms = frozenset(term for term in terms if _SERVICE_NAME.search(term)) or terms
             if terms:
                 groups.append((terms, weight))
     return groups
@@ -265,6 +274,8 @@ def spelled(text: str, vocabulary: set[str]) -> str:
         word = match.group(0)
         lowered = word.lower()
         if len(lowered) < TYPO_MIN_LETTERS or lowered in vocabulary or not set(tokenize(lowered)) - stems:
+            return word
+        if _NAMED.search(match.string, 0, match.start()):  # "ns billing" names a namespace: no typo of "filling"
             return word
         near = sorted(known for known in vocabulary if one_typo_apart(lowered, known))
         return near[0] if len(near) == 1 else word

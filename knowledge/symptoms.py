@@ -11,7 +11,10 @@ valid", "не отвечает") matches only a question that says it too. What 
 of its words over the pool's documents' symptoms (a word every candidate's symptoms share, "pod",
 tells little), times the weight of the question's clause the word is in (context counts less),
 times the square of the share of the phrase found. A document's score is its best symptom's: one
-exact error line beats many loose words.
+exact error line beats many loose words. What a symptom's words are: an identifier ("target_limit",
+"PrometheusRule") only as a whole, an address only by its port ("10.0.0.5:6379": which service),
+no filler word ("shows", "every": where it is seen, not what), and a long Russian stem also by its
+first RU_PREFIX letters (a verb's two aspects: "подхватывается" and "подхватился").
 """
 
 from __future__ import annotations
@@ -19,13 +22,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from knowledge.query_terms import readings
+from knowledge.query_terms import filler_terms, readings
 from knowledge.retrieval import SearchResult
 from knowledge.sparse import bm25_idf, tokenize
 
 PARTIAL_FROM = 4  # a symptom of this many words or more matches with some of them missing
 PARTIAL_SHARE = 0.6  # ... when at least this share of its words (by IDF) is in the question
 SHARE_POWER = 2.0  # a match's worth is its words' IDF times the share found to this power
+RU_PREFIX = 7  # Russian stems that start with this many letters alike are one word's forms
+_CYRILLIC = re.compile(r"[а-яё]")
+_ADDRESS_PORT = re.compile(r"^[\w.\-]+:(\d{2,5}):?$")
+_IDENTIFIER = re.compile(r"[a-z0-9]_[a-z0-9]|[a-z][A-Z]")  # snake_case or CamelCase
 _EXAMPLE_ID = re.compile(r"\d[._:/]|[._:/]\d")  # a number joined to another part: an example's id or address
 # a negation the stop words drop: a phrase with one is not matched by a question without one
 _NEGATION = re.compile(r"\b(?:not|no|never|nothing|cannot|(?:can|won|doesn|isn|aren|don|didn|wasn|hasn|haven)'?t"
@@ -38,9 +45,28 @@ def phrase_groups(symptom: str) -> tuple[frozenset[str], ...]:
     an example's ids, addresses and levels ("osd.12", "2/3", "10.0.0.5:6379", "94%") are left out:
     they say which one and how much, and a question names its own (codes stay: "x509", "137", "ext4");
     a negation is matched as one (`negated`), not as a word."""
-    groups = [frozenset(tokenize(f"{word} {english} {latin}")) for word, english, latin in readings(symptom)
-              if not _NEGATION.fullmatch(word) and "%" not in word]
-    return tuple(g for g in groups if g and not any(_EXAMPLE_ID.search(term) for term in g))
+    groups = [_with_prefixes(frozenset(_whole(word) + tokenize(f"{english.replace(word, '')} {latin}")))
+              for word, english, latin in readings(symptom) if not _NEGATION.fullmatch(word) and "%" not in word]
+    # a filler word ("shows", "every") says where it is seen, not what is seen: a question need not say it
+    return tuple(g for g in groups if g and not any(_EXAMPLE_ID.search(term) for term in g)
+                 and not g & filler_terms())
+
+
+def _whole(word: str) -> list[str]:
+    """A word's index terms; an identifier's ("target_limit", "PrometheusRule") only as a whole: the
+    software prints it so, and its parts ("limit", "rule") are other things; an address's only its
+    port ("10.0.0.5:6379": 6379, which service; the host is an example's)."""
+    port = _ADDRESS_PORT.match(word)
+    if port:
+        return [port.group(1)]
+    terms = tokenize(word)
+    return terms[:1] if _IDENTIFIER.search(word) else terms
+
+
+def _with_prefixes(terms: frozenset[str]) -> frozenset[str]:
+    """The terms plus the RU_PREFIX-letter start of each long Russian stem: the two aspects of a
+    verb stem apart ("подхватывается" -> подхватыва, "подхватился" -> подхват), one start."""
+    return terms | {f"{term[:RU_PREFIX]}~" for term in terms if len(term) >= RU_PREFIX and _CYRILLIC.match(term)}
 
 
 def negated(text: str) -> bool:
@@ -53,7 +79,7 @@ def _question_weights(question: str, weighted: list[tuple[frozenset[str], float]
     found = {term: 1.0 for group in phrase_groups(question) for term in group}
     clause: dict[str, float] = {}
     for group, weight in weighted:
-        for term in group:
+        for term in _with_prefixes(group):
             clause[term] = max(weight, clause.get(term, 0.0))
     return {**found, **clause}
 

@@ -74,3 +74,9 @@ def test_what_a_runbook_means_counts_in_its_profile() -> None:
     bare = profile_scores(groups, [system, crash])
     told = profile_scores(groups, [system, crash], about=["A systemd unit restarts again and again.", ""])
     assert told[0] > bare[0] and told[1] == bare[1]
+
+
+def test_a_service_name_is_read_whole_and_a_percentile_as_latency() -> None:
+    search, p99 = word_groups("search-api p99")
+    assert search == frozenset({"search-api"}) and is_incidental(search)
+    assert "latenc" in p99

@@ -50,3 +50,16 @@ def test_an_unknown_word_is_spelt_as_the_one_known_word_it_misses() -> None:
     assert spelled("remote writes", known) == "remote writes"  # known by its stem
     assert spelled("wrte", known) == "wrte"  # too short to guess
     assert spelled("thanos", known) == "thanos"  # no near word: as written
+
+
+def test_not_yet_and_a_measure_against_normal_split_no_clause() -> None:
+    assert clauses("fail TLS with 'x509: certificate is not yet valid'") == [
+        ("fail TLS with 'x509: certificate is not yet valid'", 1.0)]
+    assert [w for _, w in clauses("avg cpu is low yet grafana shows throttling")] == [CONTEXT_WEIGHT, 1.0]
+    assert clauses("hpa stuck at 4 replicas and traffic is like 3x normal")[0][1] == 1.0
+    assert [w for _, w in clauses("под не пишет, при этом df на ноде 40%")] == [1.0, CONTEXT_WEIGHT]
+
+
+def test_a_namespace_name_is_no_typo() -> None:
+    assert spelled("postgres in ns billing is full, the billing", {"filling"}) == \
+        "postgres in ns billing is full, the filling"

@@ -60,3 +60,27 @@ def test_context_counts_less_than_the_symptom() -> None:
 
 def test_documents_without_symptoms_score_nothing() -> None:
     assert _scores("anything at all", [_doc("a.md", []), _doc("b.md", [])]) == [0.0, 0.0]
+
+
+def test_an_identifier_matches_only_as_a_whole() -> None:
+    targets = _doc("prometheus-targets.md", ["target_limit exceeded"])
+    job = _doc("kubernetes-job.md", ["Job has reached the specified backoff limit"])
+    assert _scores("the job failed with backoff limit exceeded", [targets, job])[0] == 0.0
+    assert _scores("scrape fails: target_limit exceeded", [targets, job])[0] > 0
+
+
+def test_an_address_counts_by_its_port() -> None:
+    redis = _doc("redis-down.md", ["dial tcp 10.0.0.5:6379: i/o timeout"])
+    alertmanager = _doc("alertmanager.md", ["notify retry canceled"])
+    other_port = _scores("Failed to join 10.42.7.19:9094: dial tcp i/o timeout", [redis, alertmanager])[0]
+    assert other_port < _scores("app logs dial tcp 10.1.2.3:6379: i/o timeout", [redis, alertmanager])[0]
+
+
+def test_where_it_is_seen_need_not_be_said() -> None:
+    raid = _doc("node-disk-io.md", ["mdstat shows [U_] for the array"])
+    assert _scores("mdstat: md1 [2/1] [U_], one disk of the array gone", [raid, DISK])[0] > 0
+
+
+def test_a_russian_verb_matches_in_its_other_aspect() -> None:
+    operator = _doc("prometheus-operator.md", ["PrometheusRule не подхватывается"])
+    assert _scores("почему новый PrometheusRule не подхватился?", [operator, DISK])[0] > 0
