@@ -12,6 +12,7 @@ punctuation character, levels in order of first appearance, as docutils assigns 
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ SUFFIXES = MARKDOWN_SUFFIXES | RST_SUFFIXES
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _RST_ADORNMENT = re.compile(r"^([=\-`:'\"~^_*+#<>.])\1{2,}\s*$")
 _NORMALISE = re.compile(r"[^a-z0-9а-яё]+")
+
+log = logging.getLogger(__name__)
+_FIELD_LINE = re.compile(r"^[A-Za-z_][\w-]*:", re.MULTILINE)
 
 
 class Section(BaseModel):
@@ -82,14 +86,22 @@ def url_key(url: str) -> str:
     return name_key(last.rsplit(".", 1)[0] if "." in last else last)
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+def split_front_matter(text: str, source: str = "") -> tuple[dict[str, Any], str]:
+    """The front matter's fields and the text after it; a `---` block that does not parse is text
+    (a horizontal rule), with a warning when it looks like front matter (a `key:` line) so a broken
+    runbook is not indexed without its alerts and symptoms unnoticed."""
     match = _FRONT_MATTER.match(text)
     if not match:
         return {}, text
     try:
         data = yaml.safe_load(match.group(1) or "") or {}
-    except yaml.YAMLError:
-        return {}, text  # a `---` rule that is not front matter: keep it as text
+    except yaml.YAMLError as exc:
+        if _FIELD_LINE.search(match.group(1) or ""):
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 2})" if mark is not None else ""  # after the opening ---
+            log.warning("%s: front matter does not parse%s, read as text: %s", source or "document", where,
+                        getattr(exc, "problem", None) or exc)
+        return {}, text
     if not isinstance(data, dict):
         return {}, text
     return data, text[match.end():]
@@ -116,7 +128,7 @@ def guess_doc_type(source: str) -> DocType:
 
 def parse_document(text: str, source: str, *, doc_type: DocType | None = None, rst: bool | None = None) -> Document:
     """Parse one file's text. Front matter `doc_type` wins over `doc_type`, which wins over a guess."""
-    meta, body = split_front_matter(text)
+    meta, body = split_front_matter(text, source)
     is_rst = Path(source).suffix.lower() in RST_SUFFIXES if rst is None else rst
     sections = _rst_sections(body) if is_rst else _markdown_sections(body)
     title = str(meta.get("title") or "").strip()

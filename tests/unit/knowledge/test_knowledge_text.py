@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from knowledge.chunking import approximate_tokens, chunk_document, default_counter
@@ -138,3 +140,15 @@ def test_long_sections_fit_the_model_window_with_overlap(counter: str) -> None:
     first, second = chunks[0].text.split(), chunks[1].text.split()
     assert second[0] in first[-16:]
     assert [c.index for c in chunks] == list(range(len(chunks)))
+
+
+def test_front_matter_that_does_not_parse_is_text_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    broken = '---\ntitle: A\nsymptoms:\n  - "No space" left on device\n---\n# A\n\ntext\n'
+    with caplog.at_level(logging.WARNING, logger="knowledge.documents"):
+        doc = parse_document(broken, "runbooks/a.md")
+    assert doc.symptoms == [] and "runbooks/a.md: front matter does not parse (line 4)" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="knowledge.documents"):
+        parse_document("---\nsome text: not meant as fields, a rule [\n---\n# A\n", "b.md")
+        parse_document("---\njust a rule\n---\n# A\n", "c.md")
+    assert "c.md" not in caplog.text
