@@ -36,7 +36,15 @@ from handlers.enrichers.knowledge import KnowledgeLinkNeeds
 from integrations.llm.config import LLMSettings
 from knowledge.doc_rank import SYMPTOM_SCALE, meanings, profile_coverage, rank_documents, section_coverage, vocabulary
 from knowledge.links import with_link
-from knowledge.query_terms import english_reading, is_incidental, sparse_text, spelled, weighted_groups, word_groups
+from knowledge.query_terms import (
+    english_reading,
+    is_incidental,
+    reassured_groups,
+    sparse_text,
+    spelled,
+    weighted_groups,
+    word_groups,
+)
 from knowledge.retrieval import SearchResult
 from knowledge.sparse import is_russian, query_vector, tokenize
 from knowledge.symptoms import symptom_scores
@@ -226,7 +234,7 @@ def find_sections(question: str, settings: AskNeeds, k: int,
     seen = dict(zip([(r.root, r.source) for r in pool], symptom_scores(topic, weighted, pool), strict=True))
     results = rank_documents(groups, pool, section_weight=RUSSIAN_SECTION_WEIGHT if russian else 0.0,
                              weights=weights, about=[about[r.root, r.source] for r in pool],
-                             symptoms=list(seen.values()))[:k]
+                             symptoms=list(seen.values()), reassured=reassured_groups(topic, known))[:k]
     symptom = [g for g, w in weighted if w == 1.0] or groups  # whether it is found: the symptom, not its context
     symptom = known_words(symptom, pool)
     scores = relevance(question, results[:CHECKED], symptom, [about[r.root, r.source] for r in results[:CHECKED]])

@@ -12,7 +12,9 @@ relative to the best of the pool. Words of a context clause ("after we scaled up
 has 20G free") count less: the symptom decides. A runbook's "What it means" text is part of its
 profile, a field of its own at MEANING_WEIGHT: it says in plain words what the runbook is about ("a
 systemd unit ... restarts again and again", "answers writes with an OOM error", "95%: the cluster
-stops accepting writes"). A number, id, host name or filler word of the question
+stops accepting writes"). A thing the question says is fine ("but memory looks fine", "df на ноде
+показывает всего 40%") rules out the documents whose title names it (`ruled_out`). A number, id,
+host name or filler word of the question
 (knowledge.query_terms.is_incidental) counts where a document has it and is left out of the share
 of words covered where it has not.
 """
@@ -36,6 +38,8 @@ B = 0.75
 MEANING_WEIGHT = 0.25  # a word of the "What it means" text counts this much of one in the front matter
 SYMPTOM_WEIGHT = 2.0  # a matched symptom's share against the retrieval score (knowledge.symptoms)
 SYMPTOM_SCALE = 4.0  # a symptom worth this much (two words only one candidate's symptoms have) counts fully
+RULED_OUT_WEIGHT = 1.0  # taken off a document whose subject the question says is fine
+RULED_OUT_SHARE = 0.25  # ... unless that word is in the titles of more than this share of the candidates
 MEANING_CHUNKS = 8  # chunks fetched per pooled document when looking for its "What it means" text
 _WORD = re.compile(r"[a-zA-Z]+")
 _MEANING = re.compile(r"what\s+(?:it|this|the\s+alert)\s+means|\bmeaning\b|что\s+(?:это\s+)?означает", re.IGNORECASE)
@@ -148,9 +152,29 @@ def profile_coverage(groups: list[frozenset[str]], result: SearchResult, about: 
     return coverage(groups, {*profile(result), *tokenize(about)})
 
 
+def ruled_out(reassured: list[frozenset[str]], groups: list[frozenset[str]], weights: list[float] | None,
+              results: list[SearchResult]) -> list[float]:
+    """Per document, 1 when its title or file name names a thing the question says is fine ("but
+    memory looks fine": the Redis memory runbook; "df на ноде показывает всего 40%": the node file
+    system's) and the symptom itself does not name it; a word most candidates' titles share ("redis"
+    of five Redis runbooks) rules out none of them."""
+    symptom = {term for g, w in zip(groups, weights or [1.0] * len(groups), strict=True) if w == 1.0 for term in g}
+    titles = [set(title_terms(r)) for r in results]
+    out = [0.0] * len(results)
+    for group in reassured:
+        if group & symptom or is_incidental(group):
+            continue
+        having = [i for i, title in enumerate(titles) if group & title]
+        if having and len(having) <= RULED_OUT_SHARE * len(results):
+            for i in having:
+                out[i] = 1.0
+    return out
+
+
 def rank_documents(groups: list[frozenset[str]], results: list[SearchResult], *, section_weight: float = 0.0,
                    weights: list[float] | None = None, about: list[str] | None = None,
-                   symptoms: list[float] | None = None) -> list[SearchResult]:
+                   symptoms: list[float] | None = None, reassured: list[frozenset[str]] | None = None
+                   ) -> list[SearchResult]:
     """`results` (one per document) in the order of retrieval score plus profile score (both scaled
     to the pool's best), plus `section_weight` times the share of the question's words the section
     has (for Russian, where the dense half of the retrieval score reads only the words the glossary knows).
@@ -163,9 +187,10 @@ def rank_documents(groups: list[frozenset[str]], results: list[SearchResult], *,
     best_subject = max(subject, default=0.0) or 1.0
     best_score = max((r.score for r in results), default=0.0) or 1.0
     texts = about or [""] * len(results)
+    excluded = ruled_out(reassured or [], groups, weights, results)
     combined = [r.score / best_score + PROFILE_WEIGHT * s / best_subject
                 + (section_weight * section_coverage(groups, r, text) if section_weight else 0.0)
-                + SYMPTOM_WEIGHT * sees / best_seen
-                for r, s, text, sees in zip(results, subject, texts, seen, strict=True)]
+                + SYMPTOM_WEIGHT * sees / best_seen - RULED_OUT_WEIGHT * out
+                for r, s, text, sees, out in zip(results, subject, texts, seen, excluded, strict=True)]
     order = sorted(range(len(results)), key=lambda i: -combined[i])
     return [results[i] for i in order]

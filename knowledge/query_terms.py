@@ -43,7 +43,8 @@ _CONTEXT = re.compile(r"\b(?:after|since|though|although|even\s+though|even\s+if
                       r"|несмотря\s+на|с\s+тех\s+пор)\b", re.IGNORECASE)
 # "looks fine", "в норме"; not a measure against normal ("3x normal", "higher than normal")
 _REASSURANCE = re.compile(r"(?<!\dx )(?<!than )(?<!above )(?<!below )"
-                          r"\b(?:fine|ok|okay|normal|healthy|нормально|нормальн\w*|в\s+норме|в\s+порядке)\b",
+                          r"\b(?:fine|ok|okay|normal|healthy|alive|нормально|нормальн\w*|в\s+норме|в\s+порядке"
+                          r"|жив(?:ой|ая|ые|о)|plenty\s+of|куч[уа]\s+свободн\w*)\b|\b(?:only|всего|лишь)\s+~?\d+\s*%",
                           re.IGNORECASE)
 _LATIN_WORD = re.compile(r"\b[a-zA-Z]+\b")
 _NAMED = re.compile(r"\b(?:ns|namespace|неймспейс\w*|-n)\s+$", re.IGNORECASE)  # the word next is a name
@@ -248,15 +249,25 @@ def weighted_groups(text: str, known: set[str] | None = None) -> list[tuple[froz
     """Per content word, the index terms that match it (its own, its English reading's and its
     transliteration's, so coverage counts a Russian word as found in either language), with the
     weight of its clause (`clauses`). `known`: the documents' Latin words, for loanwords (`readings`)."""
+    return [(terms, weight) for clause, weight in clauses(text) for terms in _clause_groups(clause, known)]
+
+
+def _clause_groups(clause: str, known: set[str] | None) -> list[frozenset[str]]:
     groups = []
-    for clause, weight in clauses(text):
-        for word, english, latin in readings(clause, known):
-            terms = frozenset(tokenize(f"{word} {english} {latin}"))
-            if _SERVICE_NAME.search(word.lower()):  # "search-api" names which service, not OpenSearch
-                terms = frozenset(term for term in terms if _SERVICE_NAME.search(term)) or terms
-            if terms:
-                groups.append((terms, weight))
+    for word, english, latin in readings(clause, known):
+        terms = frozenset(tokenize(f"{word} {english} {latin}"))
+        if _SERVICE_NAME.search(word.lower()):  # "search-api" names which service, not OpenSearch
+            terms = frozenset(term for term in terms if _SERVICE_NAME.search(term)) or terms
+        if terms:
+            groups.append(terms)
     return groups
+
+
+def reassured_groups(text: str, known: set[str] | None = None) -> list[frozenset[str]]:
+    """The words of the clauses that say something is fine ("but memory looks fine", "df на ноде
+    показывает всего 40%", "metrics-server is alive"): what the question rules out."""
+    return [terms for segment in _SEPARATOR.split(text)[::2] if _REASSURANCE.search(segment)
+            for terms in _clause_groups(segment, known)]
 
 
 def word_groups(text: str) -> list[frozenset[str]]:

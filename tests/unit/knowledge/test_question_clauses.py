@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.typos import one_typo_apart as near_miss
-from knowledge.doc_rank import rank_documents, vocabulary
-from knowledge.query_terms import CONTEXT_WEIGHT, clauses, spelled, weighted_groups
+from knowledge.doc_rank import rank_documents, ruled_out, vocabulary
+from knowledge.query_terms import CONTEXT_WEIGHT, clauses, reassured_groups, spelled, weighted_groups
 from knowledge.retrieval import SearchResult
 
 
@@ -63,3 +63,22 @@ def test_not_yet_and_a_measure_against_normal_split_no_clause() -> None:
 def test_a_namespace_name_is_no_typo() -> None:
     assert spelled("postgres in ns billing is full, the billing", {"filling"}) == \
         "postgres in ns billing is full, the filling"
+
+
+def test_a_thing_said_to_be_fine_is_ruled_out() -> None:
+    memory = SearchResult(source="redis-memory.md", title="Redis slow, memory full", section="", score=1.0, text="",
+                          doc_type="runbook")
+    latency = memory.model_copy(update={"source": "redis-latency.md", "title": "Redis slow"})
+    others = [memory.model_copy(update={"source": f"other-{i}.md", "title": f"Other {i}"}) for i in range(6)]
+    question = "redis p99 jumps every few minutes, but memory looks fine"
+    weighted = weighted_groups(question)
+    groups, weights = [g for g, _ in weighted], [w for _, w in weighted]
+    pool = [memory, latency, *others]
+    assert ruled_out(reassured_groups(question), groups, weights, pool) == [1.0] + [0.0] * 7
+    # what the symptom itself names is never ruled out; nor a word most candidates' titles share
+    named = weighted_groups("redis memory is full, but memory looks fine")
+    assert ruled_out(reassured_groups("but memory looks fine"), [g for g, _ in named], [w for _, w in named],
+                     pool) == [0.0] * 8
+    assert ruled_out(reassured_groups("but redis looks fine"), groups, weights, pool) == [0.0] * 8
+    assert reassured_groups("под не пишет, при этом df на ноде показывает всего 40% занято")
+    assert not reassured_groups("hpa stuck, traffic is 3x normal")
