@@ -39,13 +39,18 @@ TYPO_MIN_LETTERS = 5  # shorter words are not corrected: too many real words are
 _YET = r"(?<!not\s)\byet\b(?!\s*(?:['\"`,.;:!?)]|$))"
 _SEPARATOR = re.compile(rf"(,\s*а\b|[,;!?()]|\.(?!\w)|\s[-–—]\s|\b(?:but|however|но)\b|{_YET})", re.IGNORECASE)
 _CONTRAST = re.compile(r"but|yet|however|но|,\s*а", re.IGNORECASE)  # ", а": Russian "whereas"
-_CONTEXT = re.compile(r"\b(?:after|since|though|although|even\s+though|even\s+if|despite|после|хотя|при\s+этом"
-                      r"|несмотря\s+на|с\s+тех\s+пор)\b", re.IGNORECASE)
+_CONTEXT = re.compile(r"\b(?:after|since|though|although|even\s+though|even\s+if|despite|после|хотя"
+                      r"|при\s+этом|несмотря\s+на|с\s+тех\s+пор)\b", re.IGNORECASE)
 # "looks fine", "в норме"; not a measure against normal ("3x normal", "higher than normal")
 _REASSURANCE = re.compile(r"(?<!\dx )(?<!than )(?<!above )(?<!below )"
                           r"\b(?:fine|ok|okay|normal|healthy|alive|нормально|нормальн\w*|в\s+норме|в\s+порядке"
                           r"|жив(?:ой|ая|ые|о)|plenty\s+of|куч[уа]\s+свободн\w*)\b|\b(?:only|всего|лишь)\s+~?\d+\s*%",
                           re.IGNORECASE)
+_GUESS = re.compile(r"\s*(?:(?:and|so|or|или)\s+)?(?:could\s+(?:it|this|that)\s+be|can\s+(?:it|this)\s+be"
+                    r"|might\s+(?:it|this)\s+be|maybe|perhaps|probably|(?:they|we|he|she)\s+(?:think|blame|suspect"
+                    r"|say\s+it'?s)|(?:they|we)\s*'?re\s+blaming|may\s+be|может(?:\s+быть)?|наверное|неужели"
+                    r"|думают|думаем|грешим|подозреваю|подозреваем)\b", re.IGNORECASE)
+_GUESS_ASKED = re.compile(r"\s*(?:(?:and|so|or|или)\s+)?(?:is\s+(?:it|this|that)|это|или)\b", re.IGNORECASE)
 _LATIN_WORD = re.compile(r"\b[a-zA-Z]+\b")
 _NAMED = re.compile(r"\b(?:ns|namespace|неймспейс\w*|-n)\s+$", re.IGNORECASE)  # the word next is a name
 _DIGIT = re.compile(r"\d")
@@ -228,21 +233,31 @@ def clauses(text: str) -> list[tuple[str, float]]:
     """The question's clauses, each with the weight its words get when ranking documents: 1 for the
     symptom, CONTEXT_WEIGHT for context, read from the conjunctions: a clause opened by "after",
     "since", "though" and the like ("after we scaled the deployment up", "though the node has 20G
-    free"), one that says something is fine ("but memory looks fine"), and the part before "but"
-    when what follows is the complaint ("alerts are firing in the UI but nothing shows up in slack")."""
+    free"), one that says something is fine ("but memory looks fine"), the asker's guess at the
+    cause ("is it the network?", "может нода перегружена?"), and the part before "but" when what
+    follows is the complaint ("alerts are firing in the UI but nothing shows up in slack")."""
     pieces = _SEPARATOR.split(text)  # segment, separator, segment, ...
     segments, separators = pieces[::2], [*pieces[1::2], ""]
     found: list[tuple[str, float]] = []
     for i, segment in enumerate(segments):
         after = segments[i + 1] if i + 1 < len(segments) else ""
-        if _REASSURANCE.search(segment) or (_CONTRAST.fullmatch(separators[i].strip())
-                                            and not _REASSURANCE.search(after)):
+        if _is_guess(segment, separators[i]) or (_CONTRAST.fullmatch(separators[i].strip())
+                                                 and not _REASSURANCE.search(after)):
             found.append((segment, CONTEXT_WEIGHT))
             continue
         start = _CONTEXT.search(segment)
         cut = start.start() if start else len(segment)
-        found += [(segment[:cut], 1.0), (segment[cut:], CONTEXT_WEIGHT)]
+        head, tail = segment[:cut], segment[cut:]
+        found += [(head, CONTEXT_WEIGHT if _REASSURANCE.search(head) else 1.0), (tail, CONTEXT_WEIGHT)]
     return [(clause, weight) for clause, weight in found if clause.strip()]
+
+
+def _is_guess(segment: str, separator: str) -> bool:
+    """Whether a clause is the asker's guess at the cause ("is it the network?", "может нода
+    перегружена?", "they think it's DNS"): a hypothesis, weighed as context, not the symptom."""
+    if _GUESS.match(segment):
+        return True
+    return separator.strip() == "?" and bool(_GUESS_ASKED.match(segment))
 
 
 def weighted_groups(text: str, known: set[str] | None = None) -> list[tuple[frozenset[str], float]]:

@@ -14,7 +14,9 @@ times the square of the share of the phrase found. A document's score is its bes
 exact error line beats many loose words. What a symptom's words are: an identifier ("target_limit",
 "PrometheusRule") only as a whole, an address only by its port ("10.0.0.5:6379": which service),
 no filler word ("shows", "every": where it is seen, not what), and a long Russian stem also by its
-first RU_PREFIX letters (a verb's two aspects: "подхватывается" and "подхватился").
+first RU_PREFIX letters (a verb's two aspects: "подхватывается" and "подхватился"). A symptom left
+with one word tells too little and matches nothing; the parts of a metric name the question pastes
+(container_cpu_cfs_throttled_periods_total) are not its words either.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from knowledge.query_terms import filler_terms, readings
 from knowledge.retrieval import SearchResult
 from knowledge.sparse import bm25_idf, tokenize
 
+MIN_WORDS = 2  # a symptom with fewer content words than this is matched by none
 PARTIAL_FROM = 4  # a symptom of this many words or more matches with some of them missing
 PARTIAL_SHARE = 0.6  # ... when at least this share of its words (by IDF) is in the question
 SHARE_POWER = 2.0  # a match's worth is its words' IDF times the share found to this power
 RU_PREFIX = 7  # Russian stems that start with this many letters alike are one word's forms
 _CYRILLIC = re.compile(r"[а-яё]")
+_SNAKE_CASE = re.compile(r"[a-z0-9]_[a-z0-9]")
+_WORDS = re.compile(r"[\w.:/\-]+")
 _ADDRESS_PORT = re.compile(r"^[\w.\-]+:(\d{2,5}):?$")
 _IDENTIFIER = re.compile(r"[a-z0-9]_[a-z0-9]|[a-z][A-Z]")  # snake_case or CamelCase
 _EXAMPLE_ID = re.compile(r"\d[._:/]|[._:/]\d")  # a number joined to another part: an example's id or address
@@ -77,11 +82,21 @@ def _question_weights(question: str, weighted: list[tuple[frozenset[str], float]
     """Each term of the question with the weight of its clause; a word the clauses leave out (the
     "yet" of "not valid yet" separates clauses) counts as the symptom's."""
     found = {term: 1.0 for group in phrase_groups(question) for term in group}
+    parts = _identifier_parts(question)  # the question's identifiers match as wholes too
     clause: dict[str, float] = {}
     for group, weight in weighted:
-        for term in _with_prefixes(group):
+        for term in _with_prefixes(group) - parts:
             clause[term] = max(weight, clause.get(term, 0.0))
     return {**found, **clause}
+
+
+def _identifier_parts(text: str) -> set[str]:
+    """The terms of the parts of the text's snake_case names ("cpu", "throttl" of a metric name,
+    container_cpu_cfs_throttled_periods_total) that no other word of it has. (A CamelCase state's
+    parts stay: "ImagePullBackOff" is also how one says the image pull backs off.)"""
+    words = _WORDS.findall(text)
+    parts = {term for word in words if _SNAKE_CASE.search(word) for term in tokenize(word)[1:]}
+    return parts - {term for word in words if not _SNAKE_CASE.search(word) for term in tokenize(word)}
 
 
 def _idf(results: list[SearchResult]) -> dict[frozenset[str], float]:
@@ -121,6 +136,8 @@ def symptom_scores(question: str, weighted: list[tuple[frozenset[str], float]],
     words = _question_weights(question, weighted)
     idf = _idf(results)
     says_not = negated(question)
+    # a phrase left with one word ("connected_slaves:0 on the master": master) tells too little
     return [max((phrase_score(phrase_groups(s), words, idf) for s in r.symptoms
-                 if phrase_groups(s) and (says_not or not negated(s))), default=0.0) for r in results]
+                 if len(phrase_groups(s)) >= MIN_WORDS and (says_not or not negated(s))), default=0.0)
+            for r in results]
 

@@ -82,3 +82,11 @@ def test_a_thing_said_to_be_fine_is_ruled_out() -> None:
     assert ruled_out(reassured_groups("but redis looks fine"), groups, weights, pool) == [0.0] * 8
     assert reassured_groups("под не пишет, при этом df на ноде показывает всего 40% занято")
     assert not reassured_groups("hpa stuck, traffic is 3x normal")
+
+
+def test_the_askers_guess_is_context() -> None:
+    assert clauses("в dmesg куча ошибок. это сеть опять моргнула?") == [
+        ("в dmesg куча ошибок", 1.0), (" это сеть опять моргнула", CONTEXT_WEIGHT)]
+    assert clauses("p99 jumps every few minutes - could it be the network?")[-1] == (
+        "could it be the network", CONTEXT_WEIGHT)
+    assert clauses("это pvc на 20Gi, что делать")[0] == ("это pvc на 20Gi", 1.0)  # a description, not a guess

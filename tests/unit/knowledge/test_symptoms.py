@@ -84,3 +84,15 @@ def test_where_it_is_seen_need_not_be_said() -> None:
 def test_a_russian_verb_matches_in_its_other_aspect() -> None:
     operator = _doc("prometheus-operator.md", ["PrometheusRule не подхватывается"])
     assert _scores("почему новый PrometheusRule не подхватился?", [operator, DISK])[0] > 0
+
+
+def test_a_symptom_of_one_word_matches_nothing() -> None:
+    replication = _doc("redis-replication.md", ["connected_slaves:0 on the master"])
+    assert _scores("which redis is the master now?", [replication, DISK]) == [0.0, 0.0]
+
+
+def test_a_metric_names_parts_are_not_the_questions_words() -> None:
+    hardware = _doc("node-hardware.md", ["процессор троттлит, сервер греется"])
+    question = "p99 x3, container_cpu_cfs_throttled_periods_total climbs"
+    assert _scores(question, [hardware, DISK]) == [0.0, 0.0]
+    assert _scores("сервер греется и процессор троттлит", [hardware, DISK])[0] > 0
