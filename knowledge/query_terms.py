@@ -281,8 +281,8 @@ def _clause_groups(clause: str, known: set[str] | None) -> list[frozenset[str]]:
 def reassured_groups(text: str, known: set[str] | None = None) -> list[frozenset[str]]:
     """The words of the clauses that say something is fine ("but memory looks fine", "df на ноде
     показывает всего 40%", "metrics-server is alive"): what the question rules out."""
-    return [terms for segment in _SEPARATOR.split(text)[::2] if _REASSURANCE.search(segment)
-            for terms in _clause_groups(segment, known)]
+    return [terms for clause, _ in clauses(text) if _REASSURANCE.search(clause)
+            for terms in _clause_groups(clause, known)]
 
 
 def word_groups(text: str) -> list[frozenset[str]]:

@@ -34,10 +34,11 @@ PARTIAL_SHARE = 0.6  # ... when at least this share of its words (by IDF) is in 
 SHARE_POWER = 2.0  # a match's worth is its words' IDF times the share found to this power
 RU_PREFIX = 7  # Russian stems that start with this many letters alike are one word's forms
 _CYRILLIC = re.compile(r"[а-яё]")
-_SNAKE_CASE = re.compile(r"[a-z0-9]_[a-z0-9]")
+_SNAKE = r"[a-z0-9]_[a-z0-9]"
+_SNAKE_CASE = re.compile(_SNAKE)
 _WORDS = re.compile(r"[\w.:/\-]+")
 _ADDRESS_PORT = re.compile(r"^[\w.\-]+:(\d{2,5}):?$")
-_IDENTIFIER = re.compile(r"[a-z0-9]_[a-z0-9]|[a-z][A-Z]")  # snake_case or CamelCase
+_IDENTIFIER = re.compile(rf"{_SNAKE}|[a-z][A-Z]")  # snake_case or CamelCase
 _EXAMPLE_ID = re.compile(r"\d[._:/]|[._:/]\d")  # a number joined to another part: an example's id or address
 # a negation the stop words drop: a phrase with one is not matched by a question without one
 _NEGATION = re.compile(r"\b(?:not|no|never|nothing|cannot|(?:can|won|doesn|isn|aren|don|didn|wasn|hasn|haven)'?t"
